@@ -1,0 +1,218 @@
+"""`mailroom run`: IDLE-driven ingestion, scheduled SLA checks and senders, signals, one-shot cycles."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import schedule
+
+from mailroom import alerting, clocks, logs, store
+from mailroom.errors import TransientError
+from mailroom.escalation import build_escalator
+from mailroom.imap import MailboxConnection
+from mailroom.models import Mailbox, database
+from mailroom.rulesource import RulesSource
+from mailroom.sending import flush_mail_once
+from mailroom.service import Service
+from mailroom.smtp import MailSender
+
+log = logging.getLogger("mailroom")
+
+CONNECT_TRIES = 3
+SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
+
+
+def build_service(settings: Any) -> Service:
+    """Open the store, load the rules and the secret: everything a worker needs."""
+    password = settings.database.password.reveal() if settings.database.password else None
+    store.open_database(settings.database.url, password)
+    configured = settings.support.secret.reveal_optional() if settings.support.secret else None
+    secret = store.shared_secret(configured)
+    rules = RulesSource(settings.support.rules, settings.support.templates)
+    rules.load()
+    return Service(settings, rules, secret)
+
+
+def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: int = CONNECT_TRIES) -> MailboxConnection:
+    """A logged-in IMAP session, retried with backoff; TransientError after the last try."""
+    delay = 0.5
+    for attempt in range(1, tries + 1):
+        conn = MailboxConnection(settings.mailbox, settings.mailbox.password.reveal())
+        try:
+            conn.connect()
+            return conn
+        except TransientError:
+            if attempt == tries or (stop is not None and stop.is_set()):
+                raise
+            (stop.wait if stop else time.sleep)(delay)
+            delay = min(delay * 2, 30.0)
+    raise AssertionError("unreachable")
+
+
+class Worker:
+    """One `mailroom run` process: an ingest thread on IMAP, the scheduled jobs on the main thread."""
+
+    def __init__(self, settings: Any, service: Service) -> None:
+        self.settings = settings
+        self.service = service
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.sender = MailSender(settings.smtp, settings.smtp.password.reveal() if settings.smtp.password and settings.smtp.username else None)
+        self.escalator = build_escalator(settings)
+        self.service.after_commit = self.wake.set
+        self.smtp_error: str | None = None
+
+    # --- the jobs ---------------------------------------------------------------------------
+
+    def check_sla(self) -> None:
+        """Breaches, warnings and auto-close, in one transaction."""
+        ctx = self.service.context()
+        with database.atomic():
+            clocks.check_sla_once(ctx)
+
+    def flush_mail(self) -> None:
+        """Send what the outbox holds for now."""
+        sent = flush_mail_once(self.service.context(), self.sender)
+        self.smtp_error = getattr(self.sender, "last_connection_error", None)
+        if sent:
+            log.info("action=sent count=%s", sent)
+
+    def flush_alerts(self) -> None:
+        """Open and close alerts at the escalation backend."""
+        if self.escalator is not None:
+            alerting.flush_alerts_once(self.service.context(), self.escalator)
+
+    def heartbeat(self) -> None:
+        """Tell OpsGenie this worker is alive."""
+        if self.escalator is not None:
+            alerting.heartbeat(self.service.context(), self.escalator)
+
+    def reload_rules(self) -> None:
+        """Pick up a saved rules.yaml; a bad one keeps the last good rules."""
+        self.service.rules.reload()
+
+    # --- one cycle --------------------------------------------------------------------------
+
+    def once(self) -> int:
+        """Fetch everything waiting, check SLA clocks, send what is queued; exit 1 if a server is away."""
+        try:
+            conn = connect_mailbox(self.settings)
+        except TransientError as exc:
+            self._record_poll_error(str(exc))
+            log.error("%s", exc)
+            print(f"mailroom: {exc}", flush=True)
+            return 1
+        try:
+            self.service.ingest_once(conn)
+        except TransientError as exc:
+            self._record_poll_error(str(exc))
+            print(f"mailroom: {exc}", flush=True)
+            return 1
+        finally:
+            conn.close()
+        for job in (self.check_sla, self.flush_mail, self.flush_alerts, self.heartbeat):
+            job()
+        self._close()
+        if self.smtp_error:
+            print(f"mailroom: {self.smtp_error}", flush=True)
+            return 1
+        return 0
+
+    # --- the daemon -------------------------------------------------------------------------
+
+    def forever(self) -> int:
+        """Run until SIGTERM/SIGINT; then finish the current message and flush for up to 10 s."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop.set())
+        ingest = threading.Thread(target=self._ingest_loop, name="ingest", daemon=True)
+        ingest.start()
+        jobs = schedule.Scheduler()
+        jobs.every(5).seconds.do(self._guarded, self.check_sla)
+        jobs.every(2).seconds.do(self._guarded, self.flush_mail)
+        jobs.every(2).seconds.do(self._guarded, self.flush_alerts)
+        jobs.every(2).seconds.do(self._guarded, self.reload_rules)
+        jobs.every(60).seconds.do(self._guarded, self.heartbeat)
+        jobs.run_all()
+        while not self.stop.is_set():
+            # The ingest thread sets `wake` right after a commit, so an acknowledgement
+            # leaves at once instead of at the next tick.
+            if self.wake.wait(timeout=0.5):
+                self.wake.clear()
+                self._guarded(self.flush_mail)
+            jobs.run_pending()
+        ingest.join(timeout=SHUTDOWN_FLUSH)
+        deadline = time.monotonic() + SHUTDOWN_FLUSH
+        for job in (self.flush_mail, self.flush_alerts):
+            if time.monotonic() < deadline:
+                self._guarded(job)
+        self._close()
+        log.info("action=stopped")
+        return 0
+
+    def _ingest_loop(self) -> None:
+        """IDLE (or poll) on the support folder, reconnecting with backoff when the server drops."""
+        poll = self.settings.mailbox.poll_interval.total_seconds()
+        delay = 1.0
+        while not self.stop.is_set():
+            try:
+                conn = connect_mailbox(self.settings, self.stop, tries=1)
+            except TransientError as exc:
+                self._record_poll_error(str(exc))
+                log.warning("action=reconnect in=%.0fs error=%s", delay, exc)
+                self.stop.wait(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+            try:
+                idle = self.settings.mailbox.idle and conn.can_idle()
+                while not self.stop.is_set():
+                    self.service.ingest_once(conn)
+                    if idle:
+                        conn.idle_wait(poll, self.stop)
+                    else:
+                        self.stop.wait(poll)
+            except TransientError as exc:
+                self._record_poll_error(str(exc))
+                log.warning("action=disconnected error=%s", exc)
+            except Exception:  # noqa: BLE001 - one failing pass must not end ingestion
+                log.exception("action=ingest-failed")
+                self.stop.wait(delay)
+            finally:
+                conn.close()
+
+    def _guarded(self, job: Callable[[], None]) -> None:
+        """Run one job; a failure is logged and never stops the others."""
+        try:
+            job()
+        except Exception:  # noqa: BLE001
+            log.exception("action=job-failed job=%s", getattr(job, "__name__", job))
+
+    def _record_poll_error(self, error: str) -> None:
+        try:
+            with database.atomic():
+                ledger, _ = Mailbox.get_or_create(name=self.service.mailbox_name)
+                ledger.last_error = error[:2000]
+                ledger.save()
+        except Exception:  # noqa: BLE001 - the database may be what is away
+            log.debug("could not record the poll error", exc_info=True)
+
+    def _close(self) -> None:
+        self.sender.close()
+        if self.escalator is not None:
+            self.escalator.close_client()
+
+
+def main(settings: Any, *, once: bool, log_format: str = "text") -> int:
+    """`mailroom run [--once]`."""
+    logs.setup(log_format)
+    settings.require_connection_secrets()
+    service = build_service(settings)
+    if not settings.support.trusted_authserv_id:
+        log.warning("agent mail is not authenticated: set [support] trusted_authserv_id to require DMARC")
+    worker = Worker(settings, service)
+    return worker.once() if once else worker.forever()

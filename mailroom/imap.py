@@ -1,0 +1,209 @@
+"""The IMAP adapter: one seam where the connection is made; fetch, move, IDLE."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import imapclient
+from imapclient.exceptions import IMAPClientError
+
+from mailroom.errors import TransientError
+
+log = logging.getLogger("mailroom.imap")
+
+# A batch is bounded by count and by bytes, so a run of 20 MB attachments never sits in
+# memory together while small mail still moves in large, cheap batches.
+BATCH_COUNT = 200
+BATCH_BYTES = 24_000_000
+IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
+
+CONNECTION_ERRORS = (OSError, socket.error, IMAPClientError, ssl.SSLError, EOFError)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message as the server holds it."""
+
+    uid: int
+    raw: bytes
+    arrived_at: datetime
+
+
+def _tls_context(ca_file: Any) -> ssl.SSLContext:
+    """Certificates are always verified: the system's CAs, or the configured private CA."""
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+
+
+class MailboxConnection:
+    """A logged-in IMAP session on the support mailbox."""
+
+    def __init__(self, mailbox: Any, password: str, timeout: float = 30.0) -> None:
+        self.cfg = mailbox
+        self._password = password
+        self.timeout = timeout
+        self.client: imapclient.IMAPClient | None = None
+        self.folder: str | None = None
+        self.uidvalidity: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<MailboxConnection {self.cfg.username}@{self.cfg.host}:{self.cfg.port}>"
+
+    def connect(self) -> None:
+        """Connect, secure the channel, log in, create missing folders; TransientError when away."""
+        cfg = self.cfg
+        try:
+            context = _tls_context(cfg.ca_file)
+            client = imapclient.IMAPClient(
+                cfg.host,
+                port=cfg.port,
+                ssl=cfg.security == "tls",
+                ssl_context=context if cfg.security == "tls" else None,
+                timeout=self.timeout,
+            )
+            if cfg.security == "starttls":
+                client.starttls(context)
+            client.login(cfg.username, self._password)
+            client.normalise_times = False
+            self.client = client
+            for folder in (cfg.processed_folder, cfg.quarantine_folder):
+                if not client.folder_exists(folder):
+                    client.create_folder(folder)
+        except imapclient.exceptions.LoginError as exc:
+            self.close()
+            raise TransientError(f"IMAP {cfg.host}:{cfg.port}: login failed for {cfg.username}: {exc}") from exc
+        except CONNECTION_ERRORS as exc:
+            self.close()
+            raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {exc or type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        """Log out, ignoring a connection that is already gone."""
+        client, self.client, self.folder = self.client, None, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001 - the connection may already be dead; nothing to save
+            try:
+                client.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _client(self) -> imapclient.IMAPClient:
+        if self.client is None:
+            self.connect()
+        assert self.client is not None
+        return self.client
+
+    def select(self, folder: str) -> int:
+        """Select a folder; return its UIDVALIDITY."""
+        with self._guard():
+            info = self._client().select_folder(folder)
+        self.folder = folder
+        self.uidvalidity = int(info[b"UIDVALIDITY"])
+        return self.uidvalidity
+
+    def uids(self) -> list[int]:
+        """Every UID in the selected folder, oldest first."""
+        with self._guard():
+            return sorted(self._client().search("ALL"))
+
+    def batches(self, uids: list[int]) -> Iterator[list[Fetched]]:
+        """Fetch messages in batches bounded by count and size, with BODY.PEEK (never sets \\Seen)."""
+        with self._guard():
+            sizes = self._client().fetch(uids, ["RFC822.SIZE"]) if uids else {}
+        batch: list[int] = []
+        total = 0
+        for uid in uids:
+            size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if batch and (len(batch) >= BATCH_COUNT or total + size > BATCH_BYTES):
+                yield self._fetch(batch)
+                batch, total = [], 0
+            batch.append(uid)
+            total += size
+        if batch:
+            yield self._fetch(batch)
+
+    def _fetch(self, uids: list[int]) -> list[Fetched]:
+        with self._guard():
+            data = self._client().fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
+        out = []
+        for uid in uids:
+            item = data.get(uid)
+            if not item or b"BODY[]" not in item:
+                continue  # expunged by someone else meanwhile
+            arrived = item.get(b"INTERNALDATE") or datetime.now(UTC)
+            arrived = arrived.astimezone(UTC) if arrived.tzinfo else arrived.replace(tzinfo=UTC)
+            out.append(Fetched(uid, bytes(item[b"BODY[]"]), arrived))
+        return out
+
+    def move(self, uids: list[int], folder: str) -> None:
+        """Move messages out of the selected folder (MOVE, else COPY + \\Deleted + UID EXPUNGE)."""
+        if not uids:
+            return
+        with self._guard():
+            client = self._client()
+            if client.has_capability("MOVE"):
+                client.move(uids, folder)
+                return
+            client.copy(uids, folder)
+            client.delete_messages(uids)
+            if client.has_capability("UIDPLUS"):
+                client.uid_expunge(uids)
+            else:
+                client.expunge()
+
+    def fetch_all(self, folder: str) -> list[Fetched]:
+        """Every message of a folder (small folders: quarantine)."""
+        self.select(folder)
+        return [item for batch in self.batches(self.uids()) for item in batch]
+
+    def can_idle(self) -> bool:
+        """True when the server offers IDLE."""
+        with self._guard():
+            return self._client().has_capability("IDLE")
+
+    def idle_wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Wait in IDLE up to `timeout` seconds (or until `stop`); True when new mail was announced."""
+        deadline = time.monotonic() + min(timeout, IDLE_RENEW)
+        with self._guard():
+            client = self._client()
+            client.idle()
+            try:
+                while time.monotonic() < deadline and not (stop and stop.is_set()):
+                    # Short checks keep shutdown prompt without leaving IDLE.
+                    responses = client.idle_check(timeout=min(1.0, max(0.05, deadline - time.monotonic())))
+                    if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                        return True
+            finally:
+                client.idle_done()
+        return False
+
+    def _guard(self) -> _Guard:
+        return _Guard(self)
+
+
+class _Guard:
+    """Turns a dropped connection into TransientError and forgets the dead session."""
+
+    def __init__(self, conn: MailboxConnection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, TransientError):
+            return False
+        if isinstance(exc, CONNECTION_ERRORS):
+            self.conn.close()
+            cfg = self.conn.cfg
+            raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {exc or type(exc).__name__}") from exc
+        return False

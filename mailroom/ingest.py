@@ -1,0 +1,164 @@
+"""Storing one inbound message exactly once: threading, the ticket change, and all that must follow."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee as pw
+
+from mailroom import agents, store, tickets
+from mailroom.context import Context
+from mailroom.loops import automatic_mail_reason
+from mailroom.message import Inbound
+from mailroom.models import Attachment, Message, Ticket, database
+from mailroom.threader import thread
+
+log = logging.getLogger("mailroom.ingest")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a message was read: folder, UIDVALIDITY and UID (None for imports)."""
+
+    mailbox: str
+    uidvalidity: int | None = None
+    uid: int | None = None
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What became of a message."""
+
+    outcome: str  # stored | duplicate | ignored
+    ticket_id: int | None
+    detail: str = ""
+
+
+def seen_at(place: Placement) -> bool:
+    """True when the message at this mailbox UID was already stored (a re-fetch after a crash)."""
+    if place.uid is None:
+        return False
+    return (
+        Message.select()
+        .where(
+            (Message.mailbox == place.mailbox)
+            & (Message.uidvalidity == place.uidvalidity)
+            & (Message.uid == place.uid)
+        )
+        .exists()
+    )
+
+
+def ingest(
+    ctx: Context, message: Inbound, key: str, place: Placement, *, imported: bool = False
+) -> Ingested:
+    """Store `message` and apply it to its ticket in one transaction; a repeat is recognised."""
+    if seen_at(place):
+        return Ingested("duplicate", None, "mailbox UID already stored")
+    _keep_attachments(ctx, message)
+    try:
+        with database.atomic():
+            duplicate = (
+                Message.select(Message.ticket)
+                .where((Message.message_id == message.message_id) & (Message.content_key == key))
+                .first()
+            )
+            if duplicate is not None:
+                return Ingested("duplicate", duplicate.ticket_id, "same Message-ID and content")
+            return _apply(ctx, message, key, place, imported)
+    except pw.IntegrityError:
+        # Another worker stored the same message between our check and our insert.
+        return Ingested("duplicate", None, "stored concurrently")
+
+
+def _apply(ctx: Context, message: Inbound, key: str, place: Placement, imported: bool) -> Ingested:
+    machine = automatic_mail_reason(message, ctx.support_address, ctx.settings.support.lists)
+    is_agent, why = agents.sender_is_agent(ctx, message)
+    threading = thread(
+        message,
+        ticket_tag=ctx.settings.support.ticket_tag,
+        support_address=ctx.support_address,
+        known=store.tickets_of_message_ids([message.in_reply_to or "", *message.references]),
+        exists=lambda tid: Ticket.select().where(Ticket.id == tid).exists(),
+        may_use_link=lambda tid: is_agent or store.is_participant(tid, message.from_addr),
+    )
+    row = _store_message(message, key, place, machine)
+    ticket = Ticket.get_by_id(threading.ticket_id) if threading.ticket_id else None
+    if ticket is not None and ticket.status == "closed" and not is_agent:
+        ticket = tickets.open_linked(ctx, row, message, ticket, machine)
+        return Ingested("stored", ticket.id, "reply to a closed ticket opened a new one")
+    if ticket is not None:
+        if is_agent:
+            agents.agent_mail(ctx, ticket, row, message)
+        else:
+            if why:
+                store.record_event(ticket.id, ctx.now, message.from_addr, "not agent mail", why)
+            tickets.customer_followup(ctx, ticket, row, message, machine)
+        return Ingested("stored", ticket.id, threading.reason)
+    if is_agent and not imported:
+        handled, ticket = agents.agent_opens(ctx, row, message)
+        if handled:
+            return Ingested("stored", ticket.id if ticket else None, "engineer's mail to support")
+    created = tickets.open_ticket(ctx, row, message, machine, threading, imported=imported)
+    if created is None:
+        return Ingested("ignored", None, "a rule said ignore")
+    if why:
+        store.record_event(created.id, ctx.now, message.from_addr, "not agent mail", why)
+    return Ingested("stored", created.id, threading.reason)
+
+
+def _store_message(message: Inbound, key: str, place: Placement, machine: str | None) -> Message:
+    row = Message.create(
+        ticket=None,
+        message_id=message.message_id,
+        content_key=key,
+        direction="inbound",
+        kind="customer",
+        from_addr=message.from_addr,
+        from_name=message.from_name,
+        recipients=list(message.to + message.cc),
+        subject=message.subject,
+        text=message.text,
+        new_text=message.new_text,
+        in_reply_to=message.in_reply_to,
+        references=list(message.references),
+        thread_index=message.thread_index,
+        date=message.date,
+        received_at=message.arrived_at,
+        machine_reason=machine,
+        mailbox=place.mailbox,
+        uidvalidity=place.uidvalidity,
+        uid=place.uid,
+    )
+    for part in message.attachments:
+        Attachment.create(
+            message=row,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=part.size,
+            sha256=hashlib.sha256(part.content).hexdigest() if part.content is not None else None,
+        )
+    return row
+
+
+def attachment_path(data_dir: Path, sha256: str) -> Path:
+    """Where an attachment's bytes live: content-addressed, so duplicates are stored once."""
+    return data_dir / "attachments" / sha256[:2] / sha256
+
+
+def _keep_attachments(ctx: Context, message: Inbound) -> None:
+    # Written before the commit: a crash leaves at most an unreferenced file, never a
+    # committed row without its bytes.
+    for part in message.attachments:
+        if part.content is None:
+            continue
+        path = attachment_path(ctx.settings.support.data_dir, hashlib.sha256(part.content).hexdigest())
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(part.content)
+        tmp.replace(path)
