@@ -11,7 +11,7 @@ from typing import Any
 
 import schedule
 
-from mailroom import alerting, clocks, logs, store
+from mailroom import alerting, clock, clocks, health, logs, store
 from mailroom.errors import TransientError
 from mailroom.escalation import build_escalator
 from mailroom.imap import MailboxConnection
@@ -66,6 +66,7 @@ class Worker:
         self.escalator = build_escalator(settings)
         self.service.after_commit = self.wake.set
         self.smtp_error: str | None = None
+        self.started_at = clock.now()
 
     # --- the jobs ---------------------------------------------------------------------------
 
@@ -91,6 +92,10 @@ class Worker:
         """Tell OpsGenie this worker is alive."""
         if self.escalator is not None:
             alerting.heartbeat(self.service.context(), self.escalator)
+
+    def check_health(self) -> None:
+        """Page when polling or sending has been stuck for `[health] stale_after`."""
+        health.check(self.settings, self.started_at)
 
     def reload_rules(self) -> None:
         """Pick up a saved rules.yaml; a bad one keeps the last good rules."""
@@ -137,6 +142,8 @@ class Worker:
         jobs.every(2).seconds.do(self._guarded, self.flush_alerts)
         jobs.every(2).seconds.do(self._guarded, self.reload_rules)
         jobs.every(60).seconds.do(self._guarded, self.heartbeat)
+        health_every = max(1, min(30, int(self.settings.health.stale_after.total_seconds() / 4)))
+        jobs.every(health_every).seconds.do(self._guarded, self.check_health)
         jobs.run_all()
         while not self.stop.is_set():
             # The ingest thread sets `wake` right after a commit, so an acknowledgement

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -91,10 +92,8 @@ class MailboxConnection:
         try:
             client.logout()
         except Exception:  # noqa: BLE001 - the connection may already be dead; nothing to save
-            try:
+            with contextlib.suppress(Exception):
                 client.shutdown()
-            except Exception:  # noqa: BLE001
-                pass
 
     def _client(self) -> imapclient.IMAPClient:
         if self.client is None:

@@ -87,6 +87,12 @@ def _apply(ctx: Context, message: Inbound, key: str, place: Placement, imported:
     )
     row = _store_message(message, key, place, machine)
     ticket = Ticket.get_by_id(threading.ticket_id) if threading.ticket_id else None
+    if ticket is not None and imported:
+        # History: joined to its ticket as it was, with no mail, clock or status change.
+        row.ticket, row.kind = ticket, "agent" if is_agent else "customer"
+        row.save()
+        store.add_participants(ticket.id, [message.from_addr], role="agent" if is_agent else "customer")
+        return Ingested("stored", ticket.id, threading.reason)
     if ticket is not None and ticket.status == "closed" and not is_agent:
         ticket = tickets.open_linked(ctx, row, message, ticket, machine)
         return Ingested("stored", ticket.id, "reply to a closed ticket opened a new one")
