@@ -76,12 +76,13 @@ class AddressPatterns:
 class Facts:
     """What conditions look at in one message, worked out once for all rules."""
 
-    __slots__ = ("message", "from_addr", "from_suffixes", "subject")
+    __slots__ = ("message", "from_addr", "from_suffixes", "from_suffix_set", "subject")
 
     def __init__(self, message: Inbound) -> None:
         self.message = message
         self.from_addr = message.from_addr.lower()
         self.from_suffixes = domain_suffixes(self.from_addr.rpartition("@")[2]) if self.from_addr else ()
+        self.from_suffix_set = frozenset(self.from_suffixes)
         self.subject = message.subject
 
 
@@ -206,13 +207,13 @@ class All(Condition):
         self.parts = parts
 
     def test(self, facts: Facts) -> Reasons:
-        reasons: list[str] = []
+        reasons: tuple[str, ...] = ()
         for part in self.parts:
             found = part.test(facts)
             if found is None:
                 return None
             reasons += found
-        return tuple(reasons)
+        return reasons
 
     def describe(self) -> str:
         return "all of (" + "; ".join(p.describe() for p in self.parts) + ")"
@@ -252,6 +253,19 @@ class Not(Condition):
         return f"not ({self.part.describe()})"
 
 
+def domain_gate(condition: Condition | None) -> frozenset[str] | None:
+    """The exact sender domains a condition requires, if it requires some; None when it does not.
+
+    Most rules in a large file name customers by `from_domain`; checking that set first lets the
+    interpreter pass over a rule with one set lookup instead of evaluating its whole condition.
+    """
+    parts = condition.parts if isinstance(condition, All) else [condition]
+    for part in parts:
+        if isinstance(part, FromDomain) and not part.patterns.domain_globs:
+            return frozenset(part.patterns.domains)
+    return None
+
+
 # ---- the interpreter -----------------------------------------------------------------------------
 
 
@@ -284,7 +298,7 @@ class Decision:
 
 
 _SCALARS = ("team", "priority", "assign", "sla", "ack", "survey", "page", "ignore")
-_EVERYTHING = ("matches every message",)
+_EVERYTHING: tuple[str, ...] = ("matches every message",)
 
 
 def decide(rules: Rules, message: Inbound) -> Decision:
@@ -296,13 +310,17 @@ def decide(rules: Rules, message: Inbound) -> Decision:
     notify: dict[str, None] = {}
     links: dict[Link, None] = {}
     inline: dict[str, Any] = {}
+    suffixes = facts.from_suffix_set
     for rule in rules.rules:
         if rule.condition is None:
-            reasons: Reasons = _EVERYTHING
+            reasons = _EVERYTHING
+        elif rule.gate is not None and rule.gate.isdisjoint(suffixes):
+            continue
         else:
-            reasons = rule.condition.test(facts)
-            if reasons is None:
+            tested = rule.condition.test(facts)
+            if tested is None:
                 continue
+            reasons = tested
         hits.append(RuleHit(rule.name, reasons))
         then = rule.then
         for name in _SCALARS:
@@ -376,10 +394,10 @@ def check_tests(rules: Rules) -> list[str]:
 def _unmet(decision: Decision, expectation: Expectation) -> str | None:
     key, wanted = expectation.key, expectation.value
     if key == "sla" and not isinstance(wanted, str):
-        got = {k: _show(getattr(decision.policy, k)) for k in wanted}
-        if all(got[k] == _show(v) for k, v in policy_fields(wanted).items()):
+        actual = {k: _show(getattr(decision.policy, k)) for k in wanted}
+        if all(actual[k] == _show(v) for k, v in policy_fields(wanted).items()):
             return None
-        return f"expected sla {_show(dict(wanted))}, got {_show(got)}"
+        return f"expected sla {_show(dict(wanted))}, got {_show(actual)}"
     got: Any = {
         "sla": decision.policy_name,
         "matched": tuple(hit.name for hit in decision.matched),

@@ -34,4 +34,5 @@ def verify(message_id: str, secret: str) -> tuple[int, int] | None:
 
 def domain_of(address: str) -> str:
     """The domain our Message-IDs carry: the support address's."""
-    return address.rpartition("@")[2].strip().lower() or "localhost"
+    _, at, domain = address.rpartition("@")
+    return domain.strip().lower() if at and domain.strip() else "localhost"

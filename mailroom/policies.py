@@ -231,8 +231,9 @@ def _read_calendar(problems: Problems, name: str, mapping: MarkedMap) -> Calenda
     if "hours" not in mapping:
         problems.add(mapping.mark, f"calendar '{name}' needs hours, e.g. {{mon-fri: \"09:00-17:00\"}}, or \"24x7\"")
         return None
+    before = len(problems.found)
     week = _read_hours(problems, hours, mapping.at("hours"))
-    if week is None:
+    if week is None or len(problems.found) > before:
         return None
     if not any(week):
         problems.add(mapping.at("hours"), f"calendar '{name}' has no working hours")
@@ -244,8 +245,10 @@ def _read_holidays(problems: Problems, mapping: MarkedMap) -> set[date]:
     if "holidays" not in mapping or mapping["holidays"] is None:
         return set()
     found = problems.items(mapping["holidays"], mapping.at("holidays"), "holidays")
-    days = set()
-    for index, value in enumerate(found or []):
+    days: set[date] = set()
+    if found is None:
+        return days
+    for index, value in enumerate(found):
         if isinstance(value, datetime):
             value = value.date()
         if isinstance(value, date):
@@ -325,7 +328,9 @@ def read_teams(problems: Problems, value: Any, mark: Mark) -> dict[str, Team]:
     """The `teams:` section."""
     teams: dict[str, Team] = {}
     mapping = problems.mapping(value, mark, "teams")
-    for name, body in (mapping or {}).items():
+    if mapping is None:
+        return teams
+    for name, body in mapping.items():
         if not isinstance(name, str):
             problems.add(mapping.key_at(name), f"teams: a team name must be text, got {kind(name)}")
             continue

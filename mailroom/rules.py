@@ -19,6 +19,7 @@ from mailroom.engine import (
     Header,
     Not,
     Text,
+    domain_gate,
 )
 from mailroom.errors import RulesError
 from mailroom.policies import (
@@ -79,6 +80,7 @@ class Rule:
     continue_: bool = False
     line: int = 0
     col: int = 0
+    gate: frozenset[str] | None = field(default=None, repr=False)  # sender domains it needs, if any
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,6 @@ def load_rules(path: Path, template_dir: Path | None = None) -> Rules:
     return parse_rules(text, Path(path).name, template_dir)
 
 
-
 def parse_rules(text: str, filename: str = "rules.yaml", template_dir: Path | None = None) -> Rules:
     """Validate rules text; raises RulesError with every `file:LINE:COL: message` at once."""
     problems = Problems(filename)
@@ -205,7 +206,7 @@ class _Reader:
 
     def __init__(self, problems: Problems, template_dir: Path | None, filename: str) -> None:
         self.problems, self.filename = problems, filename
-        self.templates = _template_names(template_dir)
+        self.template_dir, self.templates = template_dir, _template_names(template_dir)
         self.teams: dict[str, Team] = {}
         self.sla: dict[str, Policy] = {}
         self.calendars: set[str] = set()
@@ -227,7 +228,7 @@ class _Reader:
         self.teams = read_teams(p, data.get("teams"), data.at("teams"))
         agents = self.problems.patterns(data["agents"], data.at("agents"), "agents") if data.get("agents") is not None else []
         defaults = self.read_defaults(data)
-        rules = self.read_rules(data["rules"], data.at("rules")) if "rules" in data else ()
+        rules = self.read_rules(data["rules"], data.at("rules")) if data.get("rules") is not None else ()
         names = {rule.name for rule in rules}
         tests = self.read_tests(data["tests"], data.at("tests"), names) if data.get("tests") is not None else ()
         members = [m for team in self.teams.values() for m in team.members]
@@ -247,7 +248,7 @@ class _Reader:
             fields["team"] = self.team(mapping["team"], mapping.at("team"))
         elif "general" not in self.teams:
             if self.teams:
-                p.add(getattr(mapping, "mark", data.mark), "defaults: give a team (there is no team 'general')")
+                p.add(mapping.mark if "defaults" in data else data.mark, "defaults: give a team (there is no team 'general')")
             self.teams["general"] = Team("general")  # a file with no teams at all still routes somewhere
         if "priority" in mapping:
             fields["priority"] = self.priority(mapping["priority"], mapping.at("priority"))
@@ -280,7 +281,8 @@ class _Reader:
             self.problems.add(mark, f"ack: expected a template name or false, got {kind(value)}")
             return None
         if self.templates is not None and value not in self.templates:
-            self.problems.add(mark, f"unknown template '{value}'{suggest(value, self.templates)}")
+            hint = suggest(value, self.templates) or f" (no {value}.* file in {self.template_dir})"
+            self.problems.add(mark, f"unknown template '{value}'{hint}")
             return None
         return value
 
@@ -294,9 +296,10 @@ class _Reader:
         first_seen: dict[str, Mark] = {}
         catch_all: Rule | None = None
         for index, item in enumerate(value):
-            rule = self.rule(item, value.at(index), index + 1)
-            if rule is None:
+            found = self.rule(item, value.at(index), index + 1)
+            if found is None:
                 continue
+            rule, matches_all = found
             at = Mark(rule.line, rule.col)
             if rule.name in first_seen:
                 self.problems.add(at, f"rule name '{rule.name}' is used twice (first on line {first_seen[rule.name].line})")
@@ -307,12 +310,13 @@ class _Reader:
                     f"rule '{rule.name}' can never match: rule '{catch_all.name}' on line {catch_all.line} "
                     "matches every message and does not continue",
                 )
-            elif rule.condition is None and not rule.continue_:
+            elif matches_all and not rule.continue_:
                 catch_all = rule
             rules.append(rule)
         return rules
 
-    def rule(self, value: Any, mark: Mark, number: int) -> Rule | None:
+    def rule(self, value: Any, mark: Mark, number: int) -> tuple[Rule, bool] | None:
+        """The rule, and whether it matches every message (no `if`, or an empty one)."""
         p = self.problems
         mapping = p.mapping(value, mark, f"rule {number}")
         if mapping is None:
@@ -322,13 +326,15 @@ class _Reader:
         if "name" in mapping:
             name = p.text(mapping["name"], mapping.at("name"), "name") or name
         condition = None
-        if mapping.get("if") is not None and mapping["if"] != {}:
+        matches_all = mapping.get("if") is None or mapping["if"] == {}
+        if not matches_all:
             condition = self.condition(mapping["if"], mapping.at("if"), "if")
         if "then" not in mapping:
             p.add(mapping.mark, f"rule '{name}' needs 'then' (what to do when it matches)")
         then = self.actions(mapping.get("then"), mapping.at("then"))
         cont = bool(p.flag(mapping["continue"], mapping.at("continue"), "continue")) if "continue" in mapping else False
-        return Rule(name, condition, then or Actions(), cont, mapping.mark.line, mapping.mark.col)
+        rule = Rule(name, condition, then or Actions(), cont, mapping.mark.line, mapping.mark.col, domain_gate(condition))
+        return rule, matches_all
 
     def condition(self, value: Any, mark: Mark, what: str) -> Condition | None:
         p = self.problems
@@ -339,8 +345,9 @@ class _Reader:
             p.add(mark, f"{what}: an empty condition")
             return None
         p.known_keys(mapping, CONDITIONS, "condition")
-        parts = [self.one_condition(key, v, mapping.at(key)) for key, v in mapping.items() if key in CONDITIONS]
-        if len(parts) != len(mapping) or None in parts:
+        found = [self.one_condition(key, v, mapping.at(key)) for key, v in mapping.items() if key in CONDITIONS]
+        parts = [part for part in found if part is not None]
+        if len(parts) != len(mapping):
             return None
         return parts[0] if len(parts) == 1 else All(parts)
 
@@ -361,9 +368,12 @@ class _Reader:
                 if mapping is not None:
                     p.add(at, "header: expected a mapping of header names to regular expressions")
                 return None
-            checks = [(str(n), p.text(v, mapping.at(n), f"header {n}")) for n, v in mapping.items()]
-            ok = all(rx is not None and compiles(p, rx, mapping.at(n)) for n, rx in checks)
-            return Header(checks) if ok else None
+            checks = []
+            for name, written in mapping.items():
+                pattern = p.text(written, mapping.at(name), f"header {name}")
+                if pattern is not None and compiles(p, pattern, mapping.at(name)):
+                    checks.append((str(name), pattern))
+            return Header(checks) if len(checks) == len(mapping) else None
         if key == "has_attachment":
             flag = p.flag(value, at, key)
             return None if flag is None else Attachment(flag)
@@ -373,8 +383,9 @@ class _Reader:
         if not isinstance(value, MarkedList) or not value:
             p.add(at, f"{key}: expected a non-empty list of conditions, got {kind(value)}")
             return None
-        parts = [self.condition(item, value.at(i), key) for i, item in enumerate(value)]
-        if None in parts:
+        found = [self.condition(item, value.at(i), key) for i, item in enumerate(value)]
+        parts = [part for part in found if part is not None]
+        if len(parts) != len(found):
             return None
         return All(parts) if key == "all" else AnyOf(parts)
 
@@ -470,7 +481,7 @@ class _Reader:
             elif key == "has_attachment":
                 f[key] = bool(p.flag(v, at, key))
             elif key == "headers":
-                headers = p.mapping(v, at, key) or {}
+                headers = p.mapping(v, at, key) or MarkedMap()
                 f[key] = tuple(
                     (str(name), text)
                     for name, values in headers.items()

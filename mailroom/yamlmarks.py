@@ -29,9 +29,11 @@ class Mark:
 class MarkedMap(dict):
     """A mapping that remembers where it, each of its keys and each of its values start."""
 
-    mark: Mark
-    key_marks: dict[Any, Mark]
-    value_marks: dict[Any, Mark]
+    def __init__(self, *args: Any, mark: Mark | None = None) -> None:
+        super().__init__(*args)
+        self.mark = mark or Mark(1, 1)
+        self.key_marks: dict[Any, Mark] = {}
+        self.value_marks: dict[Any, Mark] = {}
 
     def key_at(self, key: Any) -> Mark:
         """Where `key` is written."""
@@ -45,8 +47,10 @@ class MarkedMap(dict):
 class MarkedList(list):
     """A list that remembers where it and each of its items start."""
 
-    mark: Mark
-    item_marks: list[Mark]
+    def __init__(self, *args: Any, mark: Mark | None = None) -> None:
+        super().__init__(*args)
+        self.mark = mark or Mark(1, 1)
+        self.item_marks: list[Mark] = []
 
     def at(self, index: int) -> Mark:
         """Where item `index` starts."""
@@ -57,7 +61,11 @@ _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PATTERN = re.compile(r"^[^@\s]*@?[^@\s]+$")
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser is several times faster and reports the same marks; PyYAML's is the fallback.
+_SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeBase):
     """SafeLoader whose mappings and lists carry marks; duplicate keys are noted, not dropped silently."""
 
     def __init__(self, stream: str) -> None:
@@ -67,8 +75,7 @@ class _Loader(yaml.SafeLoader):
 
 def _map(loader: _Loader, node: yaml.MappingNode) -> MarkedMap:
     loader.flatten_mapping(node)
-    result = MarkedMap()
-    result.mark, result.key_marks, result.value_marks = Mark.of(node), {}, {}
+    result = MarkedMap(mark=Mark.of(node))
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, list | dict):
@@ -82,8 +89,8 @@ def _map(loader: _Loader, node: yaml.MappingNode) -> MarkedMap:
 
 
 def _list(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
-    result = MarkedList(loader.construct_object(child, deep=True) for child in node.value)
-    result.mark, result.item_marks = Mark.of(node), [Mark.of(child) for child in node.value]
+    result = MarkedList((loader.construct_object(child, deep=True) for child in node.value), mark=Mark.of(node))
+    result.item_marks = [Mark.of(child) for child in node.value]
     return result
 
 
@@ -115,9 +122,7 @@ class Problems:
     def mapping(self, value: Any, mark: Mark, what: str) -> MarkedMap | None:
         """`value` when it is a mapping (null counts as an empty one)."""
         if value is None:
-            empty = MarkedMap()
-            empty.mark, empty.key_marks, empty.value_marks = mark, {}, {}
-            return empty
+            return MarkedMap(mark=mark)
         if isinstance(value, MarkedMap):
             return value
         self.add(mark, f"{what}: expected a mapping, got {kind(value)}")
@@ -130,15 +135,17 @@ class Problems:
         if value is None:
             self.add(mark, f"{what}: expected a list, got nothing")
             return None
-        single = MarkedList([value])
-        single.mark, single.item_marks = mark, [mark]
+        single = MarkedList([value], mark=mark)
+        single.item_marks = [mark]
         return single
 
     def text(self, value: Any, mark: Mark, what: str) -> str | None:
         """`value` when it is non-empty text."""
         if isinstance(value, str) and value.strip():
             return value
-        self.add(mark, f"{what}: expected text, got {kind(value)}")
+        # YAML reads unquoted yes/no/on/off, numbers and dates as other types: say how to keep text.
+        hint = " (put it in quotes)" if isinstance(value, bool | int | float | date) else ""
+        self.add(mark, f"{what}: expected text, got {kind(value)}{hint}")
         return None
 
     def texts(self, value: Any, mark: Mark, what: str) -> list[tuple[str, Mark]]:
@@ -208,8 +215,8 @@ def load_marked(text: str, problems: Problems) -> Any:
         return None
     finally:
         loader.dispose()
-    for mark, message in loader.duplicates:
-        problems.add(mark, message)
+    for place, message in loader.duplicates:
+        problems.add(place, message)
     return data
 
 
@@ -230,7 +237,7 @@ def kind(value: Any) -> str:
     if isinstance(value, datetime | date):
         return f"the date {value.isoformat()}"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, str) and not value.strip():

@@ -1,0 +1,609 @@
+"""Queueing mail and flushing the outbox against a real SMTP server (aiosmtpd), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import email
+import shutil
+import socket
+import ssl
+import subprocess
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email import policy
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from mailroom import outbound, store
+from mailroom.context import Context
+from mailroom.message import Attachment as InboundFile
+from mailroom.message import Inbound
+from mailroom.models import Clock, Event, Message, OutboxItem, Ticket, database
+from mailroom.rules import parse_rules
+from mailroom.sending import flush_mail_once
+from mailroom.smtp import MailSender
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+T0 = datetime(2025, 12, 1, 17, 30, tzinfo=UTC)  # Monday 9:30 AM in Los Angeles
+SECRET = "test-secret"
+RULES = parse_rules(
+    """\
+version: 1
+calendars:
+  business: {timezone: "America/Los_Angeles", hours: {mon-fri: "09:00-17:00"}}
+  always: 24x7
+sla:
+  P1: {first_response: 1h, calendar: always}
+  P3: {first_response: 4h, calendar: business}
+agents: ["*@example.com"]
+teams:
+  general: {notify: ["team@example.com"]}
+defaults: {team: general, priority: P3}
+rules: []
+"""
+)
+
+
+# --- servers and database ---------------------------------------------------------------------
+
+
+class Recorder:
+    """An SMTP handler that records what it accepts, with faults set per test."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.sessions: set[int] = set()
+        self.data_replies: list[str] = []  # answers to the next DATA commands, then 250
+        self.rcpt_replies: dict[str, str] = {}  # address → answer to its RCPT
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.rcpt_replies:
+            return self.rcpt_replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        self.sessions.add(id(session))
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def message_ids(self) -> Counter[str]:
+        return Counter(email.message_from_bytes(raw)["Message-ID"] for _, _, raw in self.received)
+
+    def mails(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(raw, policy=policy.default) for _, _, raw in self.received]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A local SMTP server that can be started late, to test a server that is away."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.handler = Recorder()
+        self.controller: Controller | None = None
+
+    def start(self, **options: Any) -> None:
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def server():
+    srv = Server()
+    yield srv
+    srv.stop()
+
+
+if not (Path(__file__).resolve().parents[1] / "conftest.py").exists():
+
+    @pytest.fixture(params=["sqlite"])
+    def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path}/mailroom.db"
+
+
+@pytest.fixture
+def db(database_url: str):
+    handle = store.open_database(database_url)
+    yield handle
+    handle.close()
+
+
+def settings(tmp_path: Path, port: int, **limits: Any) -> SimpleNamespace:
+    return SimpleNamespace(
+        support=SimpleNamespace(
+            address="support@example.com",
+            name="Example Support",
+            ticket_tag="[Support #{id}]",
+            lists=[],
+            templates=TEMPLATES,
+            data_dir=tmp_path,
+            trusted_authserv_id="",
+        ),
+        smtp=SimpleNamespace(host="127.0.0.1", port=port, security="none", ca_file="", username="", password=None),
+        limits=SimpleNamespace(auto_replies_per_sender_hour=limits.get("per_hour", 3)),
+        escalation=SimpleNamespace(give_up_after=timedelta(days=5)),
+    )
+
+
+@pytest.fixture
+def ctx(db, server, tmp_path: Path) -> Context:
+    return Context(settings(tmp_path, server.port), RULES, SECRET, T0)
+
+
+def at(ctx: Context, when: datetime) -> Context:
+    return Context(ctx.settings, ctx.rules, ctx.secret, when)
+
+
+# --- tickets and mail -------------------------------------------------------------------------
+
+
+def inbound(n: int = 1, sender: str = "olga@client.org", **changes: Any) -> Inbound:
+    values: dict[str, Any] = dict(
+        message_id=f"<c{n}.{sender}>",
+        in_reply_to=None,
+        references=(),
+        from_addr=sender,
+        from_name="Olga Ops",
+        reply_to=None,
+        to=("support@example.com",),
+        cc=(),
+        subject="Site is down",
+        date=T0,
+        arrived_at=T0,
+        text="Our site is down since 9:00.\n",
+        new_text="Our site is down since 9:00.\n",
+        headers=(("From", sender), ("Subject", "Site is down")),
+    )
+    values.update(changes)
+    return Inbound(**values)
+
+
+def stored(ctx: Context, message: Inbound, ticket: Ticket | None = None, kind: str = "customer") -> Message:
+    return Message.create(
+        ticket=ticket,
+        message_id=message.message_id,
+        content_key=message.message_id,
+        direction="inbound",
+        kind=kind,
+        from_addr=message.from_addr,
+        from_name=message.from_name,
+        recipients=list(message.to + message.cc),
+        subject=message.subject,
+        text=message.text,
+        new_text=message.new_text,
+        in_reply_to=message.in_reply_to,
+        references=list(message.references),
+        thread_index=message.thread_index,
+        date=message.date,
+        received_at=message.arrived_at,
+    )
+
+
+def new_ticket(ctx: Context, message: Inbound, **changes: Any) -> tuple[Ticket, Message]:
+    values: dict[str, Any] = dict(
+        subject=message.subject,
+        requester=message.from_addr,
+        requester_name=message.from_name,
+        reply_to=message.reply_to,
+        team="general",
+        priority="P3",
+        decision={"ack": "ack", "links": [], "notify": [], "policy_name": None, "sla_override": None},
+        created_at=message.arrived_at,
+        updated_at=ctx.now,
+    )
+    values.update(changes)
+    ticket = Ticket.create(**values)
+    return ticket, stored(ctx, message, ticket)
+
+
+def outbound_rows(kind: str | None = None) -> list[Message]:
+    query = Message.select().where(Message.direction == "outbound")
+    if kind:
+        query = query.where(Message.kind == kind)
+    return list(query.order_by(Message.id))
+
+
+def events(ticket: Ticket, action: str) -> list[str]:
+    return [e.detail for e in Event.select().where((Event.ticket == ticket.id) & (Event.action == action))]
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+
+def test_acknowledgement_is_queued_with_its_message_row(ctx: Context) -> None:
+    message = inbound(reply_to="olga.replies@client.org")
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        Clock.create(ticket=ticket, metric="first_response", started_at=T0, due_at=T0 + timedelta(hours=4))
+        outbound.acknowledge(ctx, ticket, row, message, None)
+    (ack,) = outbound_rows("ack")
+    (item,) = OutboxItem.select()
+    assert item.message_id == ack.id and item.recipients == ["olga.replies@client.org"]
+    mail = email.message_from_bytes(bytes(item.raw), policy=policy.default)
+    assert mail["Message-ID"] == ack.message_id and ack.message_id.startswith(f"<mr.{ticket.id}.{item.id}.")
+    assert mail["To"] == "olga.replies@client.org"
+    assert mail["Subject"] == f"Re: [Support #{ticket.id}] Site is down"
+    assert mail["In-Reply-To"] == message.message_id and mail["References"] == message.message_id
+    assert mail["Auto-Submitted"] == "auto-replied" and mail["X-Loop"] == "support@example.com"
+    body = mail.get_body(("plain",)).get_content()
+    assert "by 1:30 PM PST on Monday, 1 December" in body
+    assert store.tickets_of_message_ids([ack.message_id]) == {ack.message_id: ticket.id}
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("machine", "Auto-Submitted: auto-replied"),
+        ("ack false", "the rules say no acknowledgement"),
+        ("agent", "is an agent"),
+        ("support", "is the support address"),
+        ("no-reply", ""),  # the wording is the loop guard's
+        ("requester", "opened by an engineer"),
+        ("import", "imported"),
+        ("rating", "a rating"),
+    ],
+)
+def test_acknowledgement_suppressed(ctx: Context, case: str, reason: str) -> None:
+    sender = {"agent": "alice@example.com", "support": "support@example.com", "no-reply": "noreply@client.org"}
+    message = inbound(sender=sender.get(case, "olga@client.org"))
+    with database.atomic():
+        ticket, row = new_ticket(
+            ctx,
+            message,
+            decision={"ack": False} if case == "ack false" else {"ack": "ack"},
+            source={"requester": "agent", "import": "import"}.get(case, "mail"),
+        )
+        if case == "rating":
+            row.kind = "rating"
+            row.save()
+        outbound.acknowledge(ctx, ticket, row, message, "Auto-Submitted: auto-replied" if case == "machine" else None)
+    assert outbound_rows() == [] and OutboxItem.select().count() == 0
+    (detail,) = events(ticket, "no acknowledgement")
+    assert reason in detail
+    assert reason in Message.get_by_id(row.id).machine_reason
+
+
+def test_hourly_limit_of_automatic_replies(ctx: Context) -> None:
+    acked = []
+    for n in range(5):
+        message = inbound(n, subject=f"Problem {n}")
+        now = at(ctx, T0 + timedelta(minutes=10 * n))
+        with database.atomic():
+            ticket, row = new_ticket(now, message)
+            outbound.acknowledge(now, ticket, row, message, None)
+        acked.append(not events(ticket, "no acknowledgement"))
+    assert acked == [True, True, True, False, False]
+    # An hour after the first, one more is allowed.
+    message = inbound(9, subject="Later")
+    later = at(ctx, T0 + timedelta(minutes=61))
+    with database.atomic():
+        ticket, row = new_ticket(later, message)
+        outbound.acknowledge(later, ticket, row, message, None)
+    assert not events(ticket, "no acknowledgement")
+    assert len(outbound_rows("ack")) == 4
+
+
+def test_team_hears_of_a_new_ticket_with_files(ctx: Context, server: Server) -> None:
+    files = (InboundFile("log.txt", "text/plain", 6, b"error\n"), InboundFile("huge.iso", "application/x-iso9660-image", 10**9, None))
+    message = inbound(attachments=files, cc=("boss@client.org",))
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message, decision={"ack": "ack", "notify": ["am@example.com"]})
+        outbound.notify_team(ctx, ticket, row, message, "new ticket")
+    (note,) = outbound_rows("notification")
+    assert note.recipients == ["team@example.com", "am@example.com"]
+    server.start()
+    assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 1
+    (mail,) = server.handler.mails()
+    assert mail["Reply-To"] == "support@example.com"
+    assert mail["X-Auto-Response-Suppress"] == "All"
+    assert mail["Subject"] == f"[Support #{ticket.id}] Site is down"
+    assert mail["In-Reply-To"] == message.message_id
+    assert mail["From"].addresses[0].display_name == "Olga Ops via Example Support"
+    body = mail.get_body(("plain",)).get_content()
+    assert "Our site is down since 9:00." in body and "huge.iso" in body and "not attached" in body
+    (part,) = list(mail.iter_attachments())
+    assert part.get_filename() == "log.txt" and part.get_content() == "error\n"
+
+
+def test_forward_goes_to_the_assignee_else_the_team(ctx: Context) -> None:
+    message = inbound()
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        outbound.forward(ctx, ticket, None, None, "assigned to bob@example.com")
+        ticket.assignee = "bob@example.com"
+        ticket.save()
+        follow = inbound(2, in_reply_to=message.message_id, references=(message.message_id,))
+        outbound.forward(ctx, ticket, stored(ctx, follow, ticket), follow, "customer replied")
+    first, second = outbound_rows("notification")
+    assert first.recipients == ["team@example.com"] and "Assigned to bob@example.com" in first.text
+    assert second.recipients == ["bob@example.com"] and second.in_reply_to == follow.message_id
+
+
+def test_relay_threads_into_the_customers_conversation(ctx: Context, server: Server) -> None:
+    message = inbound()
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        outbound.acknowledge(ctx, ticket, row, message, None)
+        (ack,) = outbound_rows("ack")
+        follow = inbound(2, in_reply_to=ack.message_id, references=(message.message_id, ack.message_id))
+        stored(ctx, follow, ticket)
+        reply = inbound(3, sender="alice@example.com", from_name="Alice Engineer", subject="Re: x",
+                        attachments=(InboundFile("fix.patch", "text/x-diff", 4, b"diff"),))
+        agent_row = stored(ctx, reply, ticket, kind="agent")
+        outbound.relay(ctx, ticket, agent_row, reply, "It is fixed now.", ["olga@client.org"])
+    server.start()
+    assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 2
+    mail = server.handler.mails()[1]
+    assert mail["From"].addresses[0].display_name == "Alice Engineer via Example Support"
+    assert mail["From"].addresses[0].addr_spec == "support@example.com"
+    assert mail["To"] == "olga@client.org"
+    assert mail["Subject"] == f"Re: [Support #{ticket.id}] Site is down"
+    assert mail["In-Reply-To"] == follow.message_id
+    assert mail["References"].split() == [message.message_id, ack.message_id, follow.message_id]
+    assert mail["Auto-Submitted"] is None
+    assert mail.get_body(("plain",)).get_content().startswith("It is fixed now.")
+    assert [p.get_filename() for p in mail.iter_attachments()] == ["fix.patch"]
+    (relayed,) = outbound_rows("relay")
+    assert relayed.message_id == mail["Message-ID"] and [a.filename for a in relayed.attachments] == ["fix.patch"]
+
+
+def test_agent_error_without_a_ticket(ctx: Context) -> None:
+    message = inbound(sender="alice@example.com", subject="new one")
+    with database.atomic():
+        row = stored(ctx, message)
+        outbound.agent_error(ctx, None, row, message, 'line 1 "#priority P9": expected P1 to P5')
+    (err,) = outbound_rows("system")
+    assert err.ticket_id is None and err.recipients == ["alice@example.com"]
+    assert '"#priority P9"' in err.text and err.subject == "Re: new one"
+
+
+def test_sla_mails_and_survey(ctx: Context) -> None:
+    message = inbound()
+    with database.atomic():
+        ticket, _ = new_ticket(ctx, message, assignee="bob@example.com")
+        clock = Clock.create(ticket=ticket, metric="first_response", started_at=T0, due_at=T0 + timedelta(hours=4))
+        outbound.sla_warning(at(ctx, T0 + timedelta(hours=3, minutes=45)), ticket, clock)
+        outbound.breach_notice(at(ctx, T0 + timedelta(hours=5)), ticket, clock)
+        outbound.survey_mail(ctx, ticket, "tok", [("Good", "support+rate-tok-good@example.com"), ("Bad", "support+rate-tok-bad@example.com")])
+    warning, breach = outbound_rows("system")
+    assert warning.recipients == ["team@example.com", "bob@example.com"]
+    assert "in 15 minutes" in warning.text and "1:30 PM PST" in warning.text
+    assert "SLA breached" in breach.subject and "1 hour ago" in breach.text
+    (survey,) = outbound_rows("survey")
+    assert survey.recipients == ["olga@client.org"]
+    assert "support+rate-tok-bad@example.com" in survey.text
+    raw = bytes(OutboxItem.get(OutboxItem.message == survey.id).raw)
+    assert email.message_from_bytes(raw)["Auto-Submitted"] == "auto-replied"
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def queue_three(ctx: Context) -> list[str]:
+    """An acknowledgement, a notification and an engineer's error mail."""
+    message = inbound()
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        outbound.acknowledge(ctx, ticket, row, message, None)
+        outbound.notify_team(ctx, ticket, row, message, "new ticket")
+        outbound.agent_error(ctx, ticket, row, inbound(5, sender="alice@example.com"), "line 1: bad")
+    return [m.message_id for m in outbound_rows()]
+
+
+def test_several_mails_over_one_connection(ctx: Context, server: Server) -> None:
+    ids = queue_three(ctx)
+    server.start()
+    sender = MailSender(ctx.settings.smtp)
+    assert flush_mail_once(ctx, sender) == 3
+    assert len(server.handler.sessions) == 1
+    assert server.handler.message_ids() == Counter(ids)
+    assert all(i.state == "sent" and i.sent_at == T0 and i.attempts == 1 for i in OutboxItem.select())
+    assert {frm for frm, _, _ in server.handler.received} == {"support@example.com"}
+    assert flush_mail_once(at(ctx, T0 + timedelta(hours=1)), sender) == 0
+    assert len(server.handler.received) == 3
+
+
+def test_refused_connection_then_451_then_accepted(ctx: Context, server: Server) -> None:
+    ids = queue_three(ctx)
+    sender = MailSender(ctx.settings.smtp)
+    assert flush_mail_once(ctx, sender) == 0  # nothing listens yet
+    assert "cannot connect" in sender.last_connection_error
+    for item in OutboxItem.select():
+        assert item.state == "queued" and item.attempts == 1
+        assert T0 < item.next_attempt_at <= T0 + timedelta(seconds=5)
+        assert "connection refused" in item.last_error
+    server.start()
+    server.handler.data_replies = ["451 4.3.0 try again later"] * 2
+    now = T0 + timedelta(seconds=5)
+    assert flush_mail_once(at(ctx, now), sender) == 1
+    assert sender.last_connection_error is None
+    waiting = list(OutboxItem.select().where(OutboxItem.state == "queued"))
+    assert len(waiting) == 2 and all(i.attempts == 2 and "451" in i.last_error for i in waiting)
+    assert flush_mail_once(at(ctx, now), sender) == 0  # not due yet
+    assert flush_mail_once(at(ctx, now + timedelta(seconds=15)), sender) == 2
+    assert server.handler.message_ids() == Counter(ids)  # every mail arrived, each once
+    assert OutboxItem.select().where(OutboxItem.state != "sent").count() == 0
+
+
+def test_permanent_refusal_is_recorded_and_not_retried(ctx: Context, server: Server) -> None:
+    message = inbound(sender="gone@client.org")
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        agent_row = stored(ctx, inbound(2, sender="alice@example.com"), ticket, kind="agent")
+        outbound.relay(ctx, ticket, agent_row, inbound(2, sender="alice@example.com"), "Fixed.", ["gone@client.org"])
+    server.start()
+    server.handler.rcpt_replies["gone@client.org"] = "550 5.1.1 <gone@client.org>: mailbox unavailable"
+    sender = MailSender(ctx.settings.smtp)
+    assert flush_mail_once(ctx, sender) == 1  # the relay failed; the notice about it went out
+    relay_item = OutboxItem.get(OutboxItem.message == outbound_rows("relay")[0].id)
+    assert relay_item.state == "failed" and "550 5.1.1" in relay_item.last_error
+    (detail,) = events(ticket, "delivery failed")
+    assert "relay to gone@client.org" in detail and "550 5.1.1" in detail
+    # The engineers hear of it; that notice is sent in the same flush.
+    (notice,) = outbound_rows("notification")
+    assert notice.recipients == ["team@example.com"] and "Delivery failed to gone@client.org" in notice.text
+    assert [m["Message-ID"] for m in server.handler.mails()] == [notice.message_id]
+    assert flush_mail_once(at(ctx, T0 + timedelta(hours=2)), sender) == 0
+    assert len(server.handler.received) == 1
+
+
+def test_5xx_after_data_fails_and_the_batch_goes_on(ctx: Context, server: Server) -> None:
+    ids = queue_three(ctx)
+    server.start()
+    server.handler.data_replies = ["554 5.7.1 rejected as spam"]
+    assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 2
+    states = {i.message.message_id: i.state for i in OutboxItem.select()}
+    assert states == {ids[0]: "failed", ids[1]: "sent", ids[2]: "sent"}
+
+
+def test_some_recipients_refused(ctx: Context, server: Server) -> None:
+    message = inbound()
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message, decision={"ack": "ack", "notify": ["later@example.com", "gone@example.com"]})
+        outbound.notify_team(ctx, ticket, row, message, "new ticket")
+    server.start()
+    server.handler.rcpt_replies = {"later@example.com": "452 4.2.2 mailbox full", "gone@example.com": "550 no such user"}
+    sender = MailSender(ctx.settings.smtp)
+    assert flush_mail_once(ctx, sender) == 1
+    assert [rcpts for _, rcpts, _ in server.handler.received] == [["team@example.com"]]
+    (detail,) = events(ticket, "delivery failed")
+    assert "gone@example.com" in detail and "later@example.com" not in detail
+    again = OutboxItem.get(OutboxItem.state == "queued")
+    assert again.recipients == ["later@example.com"]
+    server.handler.rcpt_replies = {}
+    assert flush_mail_once(at(ctx, T0 + timedelta(seconds=10)), sender) == 1
+    assert [rcpts for _, rcpts, _ in server.handler.received] == [["team@example.com"], ["later@example.com"]]
+    assert len(set(server.handler.message_ids())) == 1  # the same mail, to each recipient once
+
+
+def test_give_up_after(ctx: Context, server: Server) -> None:
+    message = inbound()
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        outbound.acknowledge(ctx, ticket, row, message, None)
+    sender = MailSender(ctx.settings.smtp)
+    assert flush_mail_once(at(ctx, T0 + timedelta(days=4)), sender) == 0
+    assert OutboxItem.get().state == "queued"
+    assert flush_mail_once(at(ctx, T0 + timedelta(days=5, seconds=1)), sender) == 0
+    item = OutboxItem.get()
+    assert item.state == "failed" and item.last_error.startswith("gave up after 5d: ")
+    (detail,) = events(ticket, "delivery failed")
+    assert "ack to olga@client.org" in detail
+    server.start()
+    assert flush_mail_once(at(ctx, T0 + timedelta(days=6)), sender) == 0
+    assert server.handler.received == []
+
+
+def test_plain_smtp_refused_for_remote_hosts() -> None:
+    from mailroom.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="loopback"):
+        MailSender(SimpleNamespace(host="smtp.example.com", port=25, security="none", ca_file="", username=""))
+
+
+# --- TLS and login ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A private CA and a certificate for localhost signed by it."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make test certificates")
+    d = tmp_path_factory.mktemp("tls")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = lambda *args: subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mailroom test CA")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (d / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    return {"ca": d / "ca.pem", "cert": d / "server.pem", "key": d / "server.key"}
+
+
+def server_tls(certificates: dict[str, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificates["cert"], certificates["key"])
+    return context
+
+
+def tls_settings(ctx: Context, security: str, ca_file: Path | str = "", username: str = "") -> SimpleNamespace:
+    return SimpleNamespace(host="localhost", port=ctx.settings.smtp.port, security=security, ca_file=ca_file, username=username)
+
+
+def accept(logins: list[tuple[bytes, bytes]]):
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"support", b"pa55word")
+        logins.append((data.login, data.password))
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
+
+    return authenticator
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_tls_verified_with_a_private_ca_and_login(ctx: Context, server: Server, certificates: dict[str, Path], security: str) -> None:
+    ids = queue_three(ctx)
+    logins: list[tuple[bytes, bytes]] = []
+    options: dict[str, Any] = {"authenticator": accept(logins), "auth_required": True}
+    if security == "tls":
+        # aiosmtpd only counts STARTTLS as TLS for AUTH; the connection is TLS from the start here.
+        server.start(ssl_context=server_tls(certificates), server_hostname="localhost", auth_require_tls=False, **options)
+    else:
+        server.start(tls_context=server_tls(certificates), require_starttls=True, **options)
+    sender = MailSender(tls_settings(ctx, security, certificates["ca"], "support"), "pa55word")
+    assert "pa55word" not in repr(sender)
+    assert flush_mail_once(ctx, sender) == 3
+    assert server.handler.message_ids() == Counter(ids)
+    assert logins == [(b"support", b"pa55word")]
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_untrusted_certificate_is_refused(ctx: Context, server: Server, certificates: dict[str, Path], security: str) -> None:
+    queue_three(ctx)
+    if security == "tls":
+        server.start(ssl_context=server_tls(certificates), server_hostname="localhost")
+    else:
+        server.start(tls_context=server_tls(certificates), require_starttls=True)
+    sender = MailSender(tls_settings(ctx, security))  # system CAs only: our private CA is unknown
+    assert flush_mail_once(ctx, sender) == 0
+    assert "certificate" in sender.last_connection_error
+    assert server.handler.received == []
+    assert all(i.state == "queued" and i.attempts == 1 for i in OutboxItem.select())
+
+
+def test_starttls_required_but_not_offered(ctx: Context, server: Server) -> None:
+    queue_three(ctx)
+    server.start()  # no TLS at all: never fall back to plain text
+    sender = MailSender(tls_settings(ctx, "starttls", ""))
+    sender.host = "127.0.0.1"
+    assert flush_mail_once(ctx, sender) == 0
+    assert "STARTTLS" in sender.last_connection_error or "starttls" in sender.last_connection_error.lower()
+    assert server.handler.received == []
+
+
+def test_wrong_password_is_retried_and_never_logged(ctx: Context, server: Server, certificates: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
+    queue_three(ctx)
+    logins: list[tuple[bytes, bytes]] = []
+    server.start(tls_context=server_tls(certificates), require_starttls=True, authenticator=accept(logins), auth_required=True)
+    sender = MailSender(tls_settings(ctx, "starttls", certificates["ca"], "support"), "wrong-secret")
+    assert flush_mail_once(ctx, sender) == 0
+    assert "login refused" in sender.last_connection_error
+    assert all(i.state == "queued" for i in OutboxItem.select())
+    assert "wrong-secret" not in caplog.text and "wrong-secret" not in sender.last_connection_error
