@@ -53,6 +53,8 @@ def agent_mail_verdict(message: Inbound, trusted_authserv_id: str) -> tuple[bool
     """(True, why) when the trusted server says the mail passed DMARC or aligned DKIM."""
     trusted = trusted_authserv_id.strip().lower()
     server = trusted_authserv_id.strip()
+    if not trusted:
+        return False, "no trusted authserv-id configured"
     from_domain = message.from_addr.rpartition("@")[2].lower()
     if not from_domain:
         return False, "no From address"
@@ -118,7 +120,7 @@ def _trusted_run(message: Inbound, trusted: str) -> list[AuthResults]:
     run: list[AuthResults] = []
     for value in message.header_all(HEADER):
         parsed = parse_header(value)
-        if parsed.authserv_id == trusted and trusted:
+        if parsed.authserv_id == trusted:
             run.append(parsed)
         elif run:
             break  # an earlier hop's header: what lies below came from outside

@@ -364,9 +364,12 @@ namespace inbox {{
         """Empty every user's mailboxes: delete all folders but INBOX, and every message in INBOX."""
         for user in self.users:
             with self._session(user) as imap:
-                for name in self.folders(user):
+                # Children first; a parent only implied by its children ("Archive" of "Archive/2026")
+                # is no mailbox and cannot be deleted, it disappears with them.
+                for name in sorted(self.folders(user), key=lambda n: -n.count("/")):
                     if name.upper() != "INBOX":
-                        imap.delete_folder(name)
+                        with contextlib.suppress(IMAPClient.Error):
+                            imap.delete_folder(name)
                 imap.select_folder("INBOX")
                 uids = imap.search("ALL")
                 if uids:

@@ -10,8 +10,8 @@ import fnmatch
 import ssl
 import tempfile
 import threading
-import time
-from collections.abc import Awaitable
+import warnings
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -140,7 +140,6 @@ class SmtpServer:
         self._folder = folder
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._faults: list[_Fault] = []
-        self._failing: dict[int, _Fault] = {}  # id(envelope) -> the fault that transaction answers with
         self._auth: tuple[str, str] | None = None
         self._routes: dict[str, str] | None = None
         self._dovecot: Dovecot | None = None
@@ -174,9 +173,6 @@ class SmtpServer:
             _Handler(self), hostname=self.host, port=self.port,
             ssl_context=self._tls_context if self.tls == "implicit" else None, **kwargs,
         )
-        # aiosmtpd warns that AUTH without TLS is unsafe: on loopback in tests it is what we want.
-        with contextlib.suppress(Exception), _quiet_auth_warning():
-            pass
         with _quiet_auth_warning():
             controller.start()
         self._controller = controller
@@ -298,20 +294,18 @@ class SmtpServer:
 
     def _fault_for(self, envelope: Envelope, stage: str) -> str | None:
         with self._cond:
-            fault = self._failing.get(id(envelope))
+            # A RCPT fault refuses every recipient of the transaction it was first used in.
+            fault: _Fault | None = getattr(envelope, "_harness_fault", None) if stage == "RCPT" else None
             if fault is None:
-                for candidate in self._faults:
-                    if candidate.at == stage and candidate.remaining > 0:
-                        candidate.remaining -= 1
-                        fault = self._failing[id(envelope)] = candidate
-                        break
+                fault = next((f for f in self._faults if f.at == stage and f.remaining > 0), None)
+                if fault is None:
+                    return None
+                fault.remaining -= 1
                 self._faults = [f for f in self._faults if f.remaining > 0]
-            if fault is None or fault.at != stage:
-                return None
-            if stage == "DATA":
-                self._failing.pop(id(envelope), None)  # the transaction ends here
+                if stage == "RCPT":
+                    envelope._harness_fault = fault  # type: ignore[attr-defined]
             self.faults_served += 1
-            return f"{fault.code} {fault.message}" if hasattr(fault, "message") else f"{fault.code} {fault.text}"
+            return f"{fault.code} {fault.text}"
 
     # -- authentication --------------------------------------------------------------------------
 
@@ -332,18 +326,9 @@ class SmtpServer:
 
 
 @contextlib.contextmanager
-def _quiet_auth_warning() -> Any:
-    import warnings
-
+def _quiet_auth_warning() -> Iterator[None]:
+    """aiosmtpd warns that AUTH without TLS is unsafe: on loopback in tests it is what is wanted."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
         yield
 
-
-def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.02) -> None:
-    """Poll predicate until it is true; AssertionError on timeout."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met after {timeout}s")
-        time.sleep(interval)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import email
-import shutil
 import socket
-import ssl
-import subprocess
+import warnings
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -26,6 +24,7 @@ from mailroom.models import Clock, Event, Message, OutboxItem, Ticket, database
 from mailroom.rules import parse_rules
 from mailroom.sending import flush_mail_once
 from mailroom.smtp import MailSender
+from tests.harness.smtp import SmtpServer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 T0 = datetime(2025, 12, 1, 17, 30, tzinfo=UTC)  # Monday 9:30 AM in Los Angeles
@@ -51,14 +50,25 @@ rules: []
 # --- servers and database ---------------------------------------------------------------------
 
 
-class Recorder:
-    """An SMTP handler that records what it accepts, with faults set per test."""
+def arrived(server: SmtpServer) -> Counter[str]:
+    """How many times each Message-ID reached the server."""
+    return Counter(m.message["Message-ID"] for m in server.messages)
+
+
+class PerRecipient:
+    """A local server for what the harness cannot inject: answers per recipient, a refused login."""
 
     def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.sessions: set[int] = set()
-        self.data_replies: list[str] = []  # answers to the next DATA commands, then 250
-        self.rcpt_replies: dict[str, str] = {}  # address → answer to its RCPT
+        self.rcpt_replies: dict[str, str] = {}
+        self.received: list[tuple[list[str], bytes]] = []
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, auth_require_tls=False,
+                                     authenticator=self.authenticate)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+            self.controller.start()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.rcpt_replies:
@@ -67,55 +77,19 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        self.sessions.add(id(session))
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
+        self.received.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
 
-    def message_ids(self) -> Counter[str]:
-        return Counter(email.message_from_bytes(raw)["Message-ID"] for _, _, raw in self.received)
-
-    def mails(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(raw, policy=policy.default) for _, _, raw in self.received]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A local SMTP server that can be started late, to test a server that is away."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.handler = Recorder()
-        self.controller: Controller | None = None
-
-    def start(self, **options: Any) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data.password == b"pa55word"
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
 
 @pytest.fixture
-def server():
-    srv = Server()
+def per_recipient():
+    srv = PerRecipient()
     yield srv
-    srv.stop()
-
-
-if not (Path(__file__).resolve().parents[1] / "conftest.py").exists():
-
-    @pytest.fixture(params=["sqlite"])
-    def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-        return f"sqlite:///{tmp_path}/mailroom.db"
+    srv.controller.stop()
 
 
 @pytest.fixture
@@ -143,8 +117,8 @@ def settings(tmp_path: Path, port: int, **limits: Any) -> SimpleNamespace:
 
 
 @pytest.fixture
-def ctx(db, server, tmp_path: Path) -> Context:
-    return Context(settings(tmp_path, server.port), RULES, SECRET, T0)
+def ctx(db, smtp_server: SmtpServer, tmp_path: Path) -> Context:
+    return Context(settings(tmp_path, smtp_server.port), RULES, SECRET, T0)
 
 
 def at(ctx: Context, when: datetime) -> Context:
@@ -300,7 +274,7 @@ def test_hourly_limit_of_automatic_replies(ctx: Context) -> None:
     assert len(outbound_rows("ack")) == 4
 
 
-def test_team_hears_of_a_new_ticket_with_files(ctx: Context, server: Server) -> None:
+def test_team_hears_of_a_new_ticket_with_files(ctx: Context, smtp_server: SmtpServer) -> None:
     files = (InboundFile("log.txt", "text/plain", 6, b"error\n"), InboundFile("huge.iso", "application/x-iso9660-image", 10**9, None))
     message = inbound(attachments=files, cc=("boss@client.org",))
     with database.atomic():
@@ -308,9 +282,8 @@ def test_team_hears_of_a_new_ticket_with_files(ctx: Context, server: Server) -> 
         outbound.notify_team(ctx, ticket, row, message, "new ticket")
     (note,) = outbound_rows("notification")
     assert note.recipients == ["team@example.com", "am@example.com"]
-    server.start()
     assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 1
-    (mail,) = server.handler.mails()
+    (mail,) = [m.message for m in smtp_server.messages]
     assert mail["Reply-To"] == "support@example.com"
     assert mail["X-Auto-Response-Suppress"] == "All"
     assert mail["Subject"] == f"[Support #{ticket.id}] Site is down"
@@ -336,7 +309,7 @@ def test_forward_goes_to_the_assignee_else_the_team(ctx: Context) -> None:
     assert second.recipients == ["bob@example.com"] and second.in_reply_to == follow.message_id
 
 
-def test_relay_threads_into_the_customers_conversation(ctx: Context, server: Server) -> None:
+def test_relay_threads_into_the_customers_conversation(ctx: Context, smtp_server: SmtpServer) -> None:
     message = inbound()
     with database.atomic():
         ticket, row = new_ticket(ctx, message)
@@ -348,9 +321,8 @@ def test_relay_threads_into_the_customers_conversation(ctx: Context, server: Ser
                         attachments=(InboundFile("fix.patch", "text/x-diff", 4, b"diff"),))
         agent_row = stored(ctx, reply, ticket, kind="agent")
         outbound.relay(ctx, ticket, agent_row, reply, "It is fixed now.", ["olga@client.org"])
-    server.start()
     assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 2
-    mail = server.handler.mails()[1]
+    mail = smtp_server.messages[1].message
     assert mail["From"].addresses[0].display_name == "Alice Engineer via Example Support"
     assert mail["From"].addresses[0].addr_spec == "support@example.com"
     assert mail["To"] == "olga@client.org"
@@ -407,30 +379,30 @@ def queue_three(ctx: Context) -> list[str]:
     return [m.message_id for m in outbound_rows()]
 
 
-def test_several_mails_over_one_connection(ctx: Context, server: Server) -> None:
+def test_several_mails_over_one_connection(ctx: Context, smtp_server: SmtpServer) -> None:
     ids = queue_three(ctx)
-    server.start()
     sender = MailSender(ctx.settings.smtp)
     assert flush_mail_once(ctx, sender) == 3
-    assert len(server.handler.sessions) == 1
-    assert server.handler.message_ids() == Counter(ids)
+    assert len({m.peer for m in smtp_server.messages}) == 1  # one client port: one connection
+    assert arrived(smtp_server) == Counter(ids)
     assert all(i.state == "sent" and i.sent_at == T0 and i.attempts == 1 for i in OutboxItem.select())
-    assert {frm for frm, _, _ in server.handler.received} == {"support@example.com"}
+    assert {m.mail_from for m in smtp_server.messages} == {"support@example.com"}
     assert flush_mail_once(at(ctx, T0 + timedelta(hours=1)), sender) == 0
-    assert len(server.handler.received) == 3
+    assert len(smtp_server.messages) == 3
 
 
-def test_refused_connection_then_451_then_accepted(ctx: Context, server: Server) -> None:
+def test_refused_connection_then_451_then_accepted(ctx: Context, smtp_server: SmtpServer) -> None:
     ids = queue_three(ctx)
+    smtp_server.refuse_connections(True)
     sender = MailSender(ctx.settings.smtp)
-    assert flush_mail_once(ctx, sender) == 0  # nothing listens yet
-    assert "cannot connect" in sender.last_connection_error
+    assert flush_mail_once(ctx, sender) == 0
+    assert "connection refused" in sender.last_connection_error
     for item in OutboxItem.select():
         assert item.state == "queued" and item.attempts == 1
         assert T0 < item.next_attempt_at <= T0 + timedelta(seconds=5)
         assert "connection refused" in item.last_error
-    server.start()
-    server.handler.data_replies = ["451 4.3.0 try again later"] * 2
+    smtp_server.refuse_connections(False)
+    smtp_server.fail_next(2, 451, "4.3.0 try again later")
     now = T0 + timedelta(seconds=5)
     assert flush_mail_once(at(ctx, now), sender) == 1
     assert sender.last_connection_error is None
@@ -438,66 +410,67 @@ def test_refused_connection_then_451_then_accepted(ctx: Context, server: Server)
     assert len(waiting) == 2 and all(i.attempts == 2 and "451" in i.last_error for i in waiting)
     assert flush_mail_once(at(ctx, now), sender) == 0  # not due yet
     assert flush_mail_once(at(ctx, now + timedelta(seconds=15)), sender) == 2
-    assert server.handler.message_ids() == Counter(ids)  # every mail arrived, each once
+    assert arrived(smtp_server) == Counter(ids)  # every mail arrived, each once
     assert OutboxItem.select().where(OutboxItem.state != "sent").count() == 0
 
 
-def test_permanent_refusal_is_recorded_and_not_retried(ctx: Context, server: Server) -> None:
+def test_permanent_refusal_is_recorded_and_not_retried(ctx: Context, smtp_server: SmtpServer) -> None:
     message = inbound(sender="gone@client.org")
+    reply = inbound(2, sender="alice@example.com")
     with database.atomic():
         ticket, row = new_ticket(ctx, message)
-        agent_row = stored(ctx, inbound(2, sender="alice@example.com"), ticket, kind="agent")
-        outbound.relay(ctx, ticket, agent_row, inbound(2, sender="alice@example.com"), "Fixed.", ["gone@client.org"])
-    server.start()
-    server.handler.rcpt_replies["gone@client.org"] = "550 5.1.1 <gone@client.org>: mailbox unavailable"
+        outbound.relay(ctx, ticket, stored(ctx, reply, ticket, kind="agent"), reply, "Fixed.", ["gone@client.org"])
+    smtp_server.fail_next(1, 550, "5.1.1 <gone@client.org>: mailbox unavailable", at="RCPT")
     sender = MailSender(ctx.settings.smtp)
     assert flush_mail_once(ctx, sender) == 1  # the relay failed; the notice about it went out
     relay_item = OutboxItem.get(OutboxItem.message == outbound_rows("relay")[0].id)
     assert relay_item.state == "failed" and "550 5.1.1" in relay_item.last_error
     (detail,) = events(ticket, "delivery failed")
     assert "relay to gone@client.org" in detail and "550 5.1.1" in detail
-    # The engineers hear of it; that notice is sent in the same flush.
+    # The engineers hear of it, in the same flush.
     (notice,) = outbound_rows("notification")
     assert notice.recipients == ["team@example.com"] and "Delivery failed to gone@client.org" in notice.text
-    assert [m["Message-ID"] for m in server.handler.mails()] == [notice.message_id]
+    assert list(arrived(smtp_server)) == [notice.message_id]
     assert flush_mail_once(at(ctx, T0 + timedelta(hours=2)), sender) == 0
-    assert len(server.handler.received) == 1
+    assert len(smtp_server.messages) == 1
 
 
-def test_5xx_after_data_fails_and_the_batch_goes_on(ctx: Context, server: Server) -> None:
+def test_5xx_after_data_fails_and_the_batch_goes_on(ctx: Context, smtp_server: SmtpServer) -> None:
     ids = queue_three(ctx)
-    server.start()
-    server.handler.data_replies = ["554 5.7.1 rejected as spam"]
+    smtp_server.fail_next(1, 554, "5.7.1 rejected as spam")
     assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 2
     states = {i.message.message_id: i.state for i in OutboxItem.select()}
     assert states == {ids[0]: "failed", ids[1]: "sent", ids[2]: "sent"}
+    assert len({m.peer for m in smtp_server.messages}) == 1
 
 
-def test_some_recipients_refused(ctx: Context, server: Server) -> None:
+def test_some_recipients_refused(ctx: Context, per_recipient: PerRecipient) -> None:
+    ctx = Context(settings(ctx.settings.support.data_dir, per_recipient.port), RULES, SECRET, T0)
     message = inbound()
     with database.atomic():
         ticket, row = new_ticket(ctx, message, decision={"ack": "ack", "notify": ["later@example.com", "gone@example.com"]})
         outbound.notify_team(ctx, ticket, row, message, "new ticket")
-    server.start()
-    server.handler.rcpt_replies = {"later@example.com": "452 4.2.2 mailbox full", "gone@example.com": "550 no such user"}
+    per_recipient.rcpt_replies = {"later@example.com": "452 4.2.2 mailbox full", "gone@example.com": "550 no such user"}
     sender = MailSender(ctx.settings.smtp)
     assert flush_mail_once(ctx, sender) == 1
-    assert [rcpts for _, rcpts, _ in server.handler.received] == [["team@example.com"]]
+    assert [rcpts for rcpts, _ in per_recipient.received] == [["team@example.com"]]
     (detail,) = events(ticket, "delivery failed")
     assert "gone@example.com" in detail and "later@example.com" not in detail
     again = OutboxItem.get(OutboxItem.state == "queued")
     assert again.recipients == ["later@example.com"]
-    server.handler.rcpt_replies = {}
+    per_recipient.rcpt_replies = {}
     assert flush_mail_once(at(ctx, T0 + timedelta(seconds=10)), sender) == 1
-    assert [rcpts for _, rcpts, _ in server.handler.received] == [["team@example.com"], ["later@example.com"]]
-    assert len(set(server.handler.message_ids())) == 1  # the same mail, to each recipient once
+    assert [rcpts for rcpts, _ in per_recipient.received] == [["team@example.com"], ["later@example.com"]]
+    ids = {email.message_from_bytes(raw)["Message-ID"] for _, raw in per_recipient.received}
+    assert len(ids) == 1  # the same mail, to each recipient once
 
 
-def test_give_up_after(ctx: Context, server: Server) -> None:
+def test_give_up_after(ctx: Context, smtp_server: SmtpServer) -> None:
     message = inbound()
     with database.atomic():
         ticket, row = new_ticket(ctx, message)
         outbound.acknowledge(ctx, ticket, row, message, None)
+    smtp_server.refuse_connections(True)
     sender = MailSender(ctx.settings.smtp)
     assert flush_mail_once(at(ctx, T0 + timedelta(days=4)), sender) == 0
     assert OutboxItem.get().state == "queued"
@@ -506,9 +479,9 @@ def test_give_up_after(ctx: Context, server: Server) -> None:
     assert item.state == "failed" and item.last_error.startswith("gave up after 5d: ")
     (detail,) = events(ticket, "delivery failed")
     assert "ack to olga@client.org" in detail
-    server.start()
+    smtp_server.refuse_connections(False)
     assert flush_mail_once(at(ctx, T0 + timedelta(days=6)), sender) == 0
-    assert server.handler.received == []
+    assert smtp_server.messages == []
 
 
 def test_plain_smtp_refused_for_remote_hosts() -> None:
@@ -521,89 +494,57 @@ def test_plain_smtp_refused_for_remote_hosts() -> None:
 # --- TLS and login ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A private CA and a certificate for localhost signed by it."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make test certificates")
-    d = tmp_path_factory.mktemp("tls")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run = lambda *args: subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)  # noqa: E731
-    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mailroom test CA")
-    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    (d / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
-    return {"ca": d / "ca.pem", "cert": d / "server.pem", "key": d / "server.key"}
+@pytest.fixture(params=["implicit", "starttls"])
+def tls_server(request: pytest.FixtureRequest):
+    srv = SmtpServer(tls=request.param)
+    srv.require_auth("support", "pa55word")
+    srv.start()
+    yield srv
+    srv.close()
 
 
-def server_tls(certificates: dict[str, Path]) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificates["cert"], certificates["key"])
-    return context
+def tls_settings(smtp_server: SmtpServer, ca_file: Path | str = "", username: str = "") -> SimpleNamespace:
+    security = "tls" if server.tls == "implicit" else "starttls"
+    return SimpleNamespace(host=smtp_server.host, port=smtp_server.port, security=security, ca_file=ca_file, username=username)
 
 
-def tls_settings(ctx: Context, security: str, ca_file: Path | str = "", username: str = "") -> SimpleNamespace:
-    return SimpleNamespace(host="localhost", port=ctx.settings.smtp.port, security=security, ca_file=ca_file, username=username)
-
-
-def accept(logins: list[tuple[bytes, bytes]]):
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"support", b"pa55word")
-        logins.append((data.login, data.password))
-        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
-
-    return authenticator
-
-
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-@pytest.mark.parametrize("security", ["tls", "starttls"])
-def test_tls_verified_with_a_private_ca_and_login(ctx: Context, server: Server, certificates: dict[str, Path], security: str) -> None:
+def test_tls_verified_with_a_private_ca_and_login(ctx: Context, tls_server: SmtpServer) -> None:
     ids = queue_three(ctx)
-    logins: list[tuple[bytes, bytes]] = []
-    options: dict[str, Any] = {"authenticator": accept(logins), "auth_required": True}
-    if security == "tls":
-        # aiosmtpd only counts STARTTLS as TLS for AUTH; the connection is TLS from the start here.
-        server.start(ssl_context=server_tls(certificates), server_hostname="localhost", auth_require_tls=False, **options)
-    else:
-        server.start(tls_context=server_tls(certificates), require_starttls=True, **options)
-    sender = MailSender(tls_settings(ctx, security, certificates["ca"], "support"), "pa55word")
+    sender = MailSender(tls_settings(tls_server, tls_server.cert_path, "support"), "pa55word")
     assert "pa55word" not in repr(sender)
     assert flush_mail_once(ctx, sender) == 3
-    assert server.handler.message_ids() == Counter(ids)
-    assert logins == [(b"support", b"pa55word")]
+    assert arrived(tls_server) == Counter(ids)
+    assert all(m.auth_user == "support" for m in tls_server.messages)
+    # aiosmtpd marks only STARTTLS sessions as TLS; implicit TLS is TLS from the first byte.
+    assert all(m.tls for m in tls_server.messages) or tls_server.tls == "implicit"
 
 
-@pytest.mark.parametrize("security", ["tls", "starttls"])
-def test_untrusted_certificate_is_refused(ctx: Context, server: Server, certificates: dict[str, Path], security: str) -> None:
+def test_untrusted_certificate_is_refused(ctx: Context, tls_server: SmtpServer) -> None:
     queue_three(ctx)
-    if security == "tls":
-        server.start(ssl_context=server_tls(certificates), server_hostname="localhost")
-    else:
-        server.start(tls_context=server_tls(certificates), require_starttls=True)
-    sender = MailSender(tls_settings(ctx, security))  # system CAs only: our private CA is unknown
+    sender = MailSender(tls_settings(tls_server, "", "support"), "pa55word")  # system CAs only
     assert flush_mail_once(ctx, sender) == 0
     assert "certificate" in sender.last_connection_error
-    assert server.handler.received == []
+    assert tls_server.messages == []
     assert all(i.state == "queued" and i.attempts == 1 for i in OutboxItem.select())
 
 
-def test_starttls_required_but_not_offered(ctx: Context, server: Server) -> None:
+def test_starttls_required_but_not_offered(ctx: Context, smtp_server: SmtpServer) -> None:
     queue_three(ctx)
-    server.start()  # no TLS at all: never fall back to plain text
-    sender = MailSender(tls_settings(ctx, "starttls", ""))
-    sender.host = "127.0.0.1"
-    assert flush_mail_once(ctx, sender) == 0
-    assert "STARTTLS" in sender.last_connection_error or "starttls" in sender.last_connection_error.lower()
-    assert server.handler.received == []
+    sender = MailSender(SimpleNamespace(host=smtp_server.host, port=smtp_server.port, security="starttls", ca_file="", username=""))
+    assert flush_mail_once(ctx, sender) == 0  # never falls back to plain text
+    assert "starttls" in sender.last_connection_error.lower()
+    assert smtp_server.messages == []
 
 
-def test_wrong_password_is_retried_and_never_logged(ctx: Context, server: Server, certificates: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
+def test_wrong_password_is_retried_and_never_logged(
+    ctx: Context, per_recipient: PerRecipient, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = Context(settings(ctx.settings.support.data_dir, per_recipient.port), RULES, SECRET, T0)
     queue_three(ctx)
-    logins: list[tuple[bytes, bytes]] = []
-    server.start(tls_context=server_tls(certificates), require_starttls=True, authenticator=accept(logins), auth_required=True)
-    sender = MailSender(tls_settings(ctx, "starttls", certificates["ca"], "support"), "wrong-secret")
+    smtp = SimpleNamespace(**{**vars(ctx.settings.smtp), "username": "support"})
+    sender = MailSender(smtp, "wrong-secret")
     assert flush_mail_once(ctx, sender) == 0
     assert "login refused" in sender.last_connection_error
     assert all(i.state == "queued" for i in OutboxItem.select())
+    assert per_recipient.received == []
     assert "wrong-secret" not in caplog.text and "wrong-secret" not in sender.last_connection_error

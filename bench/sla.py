@@ -1,0 +1,209 @@
+"""One SLA check over a million tickets: 100 clocks fall due among two million that do not.
+
+Builds the tickets and their clocks with bulk inserts (about 97% closed, 2% open with running
+resolution clocks, 1% solved and waiting to close), then times `check_sla_once` finding the 100
+due clocks, raising their alerts. Each timed run is rolled back, so every run finds the same 100.
+The baseline, in the same run, is the bare indexed SELECT of those 100 clocks: the floor any
+check pays. Target: the check under 50 ms.
+
+    .venv/bin/python bench/sla.py [--tickets 1000000] [--postgres postgresql://postgres@127.0.0.1/bench]
+    .venv/bin/python bench/sla.py --solved-index   # also time with an index on Ticket(status, solved_at)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mailroom import clocks, store  # noqa: E402
+from mailroom.context import Context  # noqa: E402
+from mailroom.models import Clock, Ticket  # noqa: E402
+from mailroom.rules import parse_rules  # noqa: E402
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+DUE = 100
+CHUNK = 5000
+RULES = """
+version: 1
+sla:
+  P1: {first_response: 1h, resolution: 1d, calendar: always, escalate: true, warn_before: 15m}
+teams:
+  general: {notify: ["support-team@example.com"], opsgenie_responders: [{type: team, name: "Support"}]}
+defaults: {team: general, priority: P1}
+"""
+TICKET_COLUMNS = ("id", "subject", "status", "priority", "team", "tags", "requester", "requester_name",
+                  "source", "decision", "created_at", "updated_at", "first_response_at", "solved_at", "closed_at")
+CLOCK_COLUMNS = ("ticket_id", "metric", "started_at", "due_at", "warn_at", "state", "met_at", "warned_at",
+                 "escalate", "alert_state")
+
+
+def _plan(count: int) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    """Each ticket's row and its clocks' rows; times as naive UTC, as the store keeps them."""
+    now = NOW.replace(tzinfo=None)
+    open_from = count - count // 50  # the last 2% are open
+    solved_from = open_from - count // 100  # the 1% before them are solved, not yet closed
+    for n in range(1, count + 1):
+        created = now - timedelta(minutes=n % 100_000 + 30)
+        first = created + timedelta(minutes=20)
+        fr_due, res_due = created + timedelta(hours=1), created + timedelta(days=1)
+        clock_rows = []
+        if n > count - DUE:  # unanswered and due within the last half hour
+            created = now - timedelta(hours=1, minutes=n % 30)
+            fr_due, res_due = created + timedelta(hours=1), created + timedelta(days=1)
+            status, first, solved, closed = "new", None, None, None
+            clock_rows.append((n, "first_response", created, fr_due, fr_due - timedelta(minutes=15), "running",
+                               None, fr_due - timedelta(minutes=15), True, "none"))
+        else:
+            clock_rows.append((n, "first_response", created, fr_due, fr_due - timedelta(minutes=15), "met",
+                               first, None, True, "none"))
+            if n > open_from:
+                status, solved, closed = "open", None, None
+            elif n > solved_from:
+                status, solved, closed = "solved", now - timedelta(hours=n % 72), None
+            else:
+                status, solved, closed = "closed", created + timedelta(hours=5), created + timedelta(days=4)
+        resolution_running = status in ("new", "open")
+        if resolution_running:
+            res_due = max(res_due, now + timedelta(hours=1))  # running, not yet due nor warned
+        clock_rows.append((n, "resolution", created, res_due, res_due - timedelta(minutes=15),
+                           "running" if resolution_running else "met", solved, None, True, "none"))
+        ticket = (n, f"Bench ticket {n}", status, "P1", "general", "[]", f"customer{n}@example.org", "",
+                  "mail", '{"policy_name": "P1"}', created, created, first, solved, closed)
+        yield ticket, clock_rows
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _inserter(db: Any) -> Callable[[str, tuple[str, ...], list[tuple[Any, ...]]], None]:
+    """A bulk INSERT for the engine: one statement per chunk on PostgreSQL, executemany on SQLite."""
+    if store.is_postgres(db):
+        from psycopg2.extras import execute_values
+
+        def insert_pg(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+            execute_values(db.cursor(), f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES %s', rows,
+                           page_size=len(rows))
+        return insert_pg
+
+    def insert_sqlite(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * len(columns))
+        text = [tuple(str(v) if isinstance(v, datetime) else v for v in row) for row in rows]
+        db.cursor().executemany(f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks})', text)
+    return insert_sqlite
+
+
+def build(db: Any, count: int) -> None:
+    """Fill an empty database with `count` tickets and their clocks."""
+    insert = _inserter(db)
+    for chunk in _chunks(_plan(count), CHUNK):
+        with db.atomic():
+            insert("ticket", TICKET_COLUMNS, [ticket for ticket, _ in chunk])
+            insert("clock", CLOCK_COLUMNS, [row for _, rows in chunk for row in rows])
+    if store.is_postgres(db):
+        db.execute_sql("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT MAX(id) FROM ticket))")
+        db.execute_sql("ANALYZE")
+    else:
+        db.execute_sql("ANALYZE")
+
+
+def _timed(run: Callable[[], Any], times: int, rollback: Any = None) -> tuple[list[float], Any]:
+    found = []
+    result = None
+    for _ in range(times):
+        if rollback is not None:
+            with rollback.atomic() as txn:
+                start = time.perf_counter()
+                result = run()
+                found.append(time.perf_counter() - start)
+                txn.rollback()
+        else:
+            start = time.perf_counter()
+            result = run()
+            found.append(time.perf_counter() - start)
+    return found, result
+
+
+def measure(db: Any, runs: int) -> dict[str, float]:
+    """Baseline SELECT, the solved-ticket SELECT, and the whole check, in milliseconds (medians)."""
+    settings = SimpleNamespace(
+        escalation=SimpleNamespace(backend="opsgenie", give_up_after=timedelta(days=5)),
+        opsgenie=SimpleNamespace(heartbeat=""),
+        limits=SimpleNamespace(close_solved_after=timedelta(days=4)),
+    )
+    ctx = Context(settings, parse_rules(RULES), "s" * 32, NOW)
+
+    def baseline() -> int:
+        due = Clock.select().where((Clock.state == "running") & (Clock.due_at <= NOW)).order_by(Clock.due_at)
+        return len(list(due.limit(clocks.BATCH)))
+
+    def solved() -> int:
+        limit = NOW - settings.limits.close_solved_after
+        return len(list(Ticket.select().where((Ticket.status == "solved") & (Ticket.solved_at <= limit))))
+
+    base, found = _timed(baseline, runs)
+    assert found == DUE, f"the baseline found {found} due clocks, not {DUE}"
+    stale, _ = _timed(solved, runs)
+    check, report = _timed(lambda: clocks.check_sla_once(ctx), runs, rollback=db)
+    assert report["breached"] == DUE and report["alerts"] == DUE and report["closed"] == 0, report
+    ms = 1000.0
+    return {"baseline": statistics.median(base) * ms, "solved_select": statistics.median(stale) * ms,
+            "check": statistics.median(check) * ms, "check_first": check[0] * ms}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database to fill (else SQLite)")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--solved-index", action="store_true", help="time again with an index on (status, solved_at)")
+    args = parser.parse_args()
+    folder = tempfile.TemporaryDirectory(prefix="mailroom-bench-")
+    url = args.postgres or f"sqlite:///{folder.name}/bench.db"
+    db = store.open_database(url)
+    if Ticket.select().exists():
+        print("the database is not empty; give an empty one", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    build(db, args.tickets)
+    clock_count = Clock.select().count()
+    print(f"built {args.tickets:,} tickets, {clock_count:,} clocks in {time.perf_counter() - started:.1f} s "
+          f"({'PostgreSQL' if store.is_postgres(db) else 'SQLite'})")
+    result = measure(db, args.runs)
+    _print(result)
+    if args.solved_index:
+        db.execute_sql("CREATE INDEX bench_ticket_status_solved_at ON ticket (status, solved_at)")
+        print("with an index on ticket (status, solved_at):")
+        _print(measure(db, args.runs))
+    db.close()
+    folder.cleanup()
+    return 0 if result["check"] < 50 else 1
+
+
+def _print(result: dict[str, float]) -> None:
+    ratio = result["check"] / result["baseline"] if result["baseline"] else float("inf")
+    print(f"  baseline SELECT of the {DUE} due clocks: {result['baseline']:.2f} ms")
+    print(f"  solved tickets waiting to close SELECT:  {result['solved_select']:.2f} ms")
+    print(f"  check_sla_once ({DUE} breaches, {DUE} alerts): {result['check']:.2f} ms median "
+          f"(first run {result['check_first']:.2f} ms), {ratio:.1f}x the baseline; target < 50 ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""new_text: quoted history and signatures stripped from replies in the clients' real formats."""
+
+from pathlib import Path
+
+import pytest
+
+from mailroom.quoting import new_text
+
+REPLIES = Path(__file__).parent.parent / "data" / "replies"
+CASES = sorted(p.name[: -len(".txt")] for p in REPLIES.glob("*.txt") if not p.name.endswith(".new.txt"))
+
+
+def test_the_fixtures_cover_every_client_format():
+    wanted = {"gmail", "outlook_original_message", "outlook_underscore", "apple_mail", "german_gmail"}
+    wanted |= {"french_gmail", "signature_dashdash", "signature_iphone_only", "commands_gmail"}
+    assert wanted <= set(CASES)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_reply_is_stripped_to_exactly_its_new_text(name):
+    text = (REPLIES / f"{name}.txt").read_text(encoding="utf-8")
+    expected = (REPLIES / f"{name}.new.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert new_text(text) == expected
+
+
+@pytest.mark.parametrize("name", ["gmail", "outlook_underscore", "commands_gmail"])
+def test_crlf_line_endings_give_the_same_new_text(name):
+    text = (REPLIES / f"{name}.txt").read_text(encoding="utf-8")
+    expected = (REPLIES / f"{name}.new.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert new_text(text.replace("\n", "\r\n")) == expected
+
+
+def test_top_posted_command_lines_are_kept_above_any_history():
+    text = "#priority P2\n#assign bob@example.com\n\nOn Tue, 1 Dec 2026 at 10:00, Bob <b@x.org> wrote:\n> help\n"
+    assert new_text(text) == "#priority P2\n#assign bob@example.com"
+
+
+def test_a_command_only_reply_keeps_its_command():
+    assert new_text("#status solved\n\n-- \nJane\n") == "#status solved"
+
+
+def test_prose_mentioning_wrote_is_not_history():
+    text = "On reflection, the vendor wrote:\nthe patch is safe.\n\nThanks"
+    assert new_text(text) == text
+
+
+def test_from_line_in_prose_is_not_an_outlook_header_block():
+    text = "From: the log file\nThe error is a timeout.\n"
+    assert new_text(text) == text.rstrip("\n")
+
+
+def test_text_without_new_content_is_empty():
+    assert new_text("> only a quote\n> nothing new\n") == ""
+    assert new_text("") == ""
+
+
+def test_interleaved_answers_below_a_quote_are_kept():
+    text = "> Which version?\n4.2\n> Which OS?\nDebian 12\n"
+    assert new_text(text) == text.rstrip("\n")
+
+
+def test_many_attribution_lookalikes_stay_linear():
+    text = ("On " + "x" * 80 + "\n") * 20_000
+    assert new_text(text) == text.rstrip("\n")
