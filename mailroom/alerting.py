@@ -8,7 +8,7 @@ from typing import Any
 
 from mailroom import retry, sla, store
 from mailroom.context import Context
-from mailroom.escalation import Alert, Escalator, Outcome
+from mailroom.escalation import MESSAGE_MAX, TAGS_MAX, Alert, Escalator, Outcome, shorten
 from mailroom.models import Clock, OutboxItem, Page, Ticket, database
 from mailroom.units import parse_duration
 
@@ -16,6 +16,7 @@ log = logging.getLogger("mailroom.alerting")
 
 BATCH = 20  # rows per claim: even at the 10 s timeout each, a batch ends well within its 5 min lease
 GIVE_UP_AFTER = timedelta(days=5)
+DETAIL_MAX = 1000  # of the subject in an alert: details must stay within 8,000 characters
 ALERT_FIELDS = ("alias", "message", "description", "priority", "tags", "details", "responders")
 
 
@@ -47,22 +48,27 @@ def payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-def breach_alert(ctx: Context, ticket: Ticket, clock: Clock) -> Alert:
-    """The alert a breached clock raises (alias `mailroom-ticket-<id>-<metric>`)."""
+def breach_payload(ctx: Context, ticket: Ticket, clock: Clock) -> dict[str, Any]:
+    """The alert a breached clock raises (alias `mailroom-ticket-<id>-<metric>`), as an outbox payload.
+
+    Built as plain data: a cycle may raise hundreds, and `Alert(**payload)` normalises it when sent.
+    """
     label = clock.metric.replace("_", " ")
     due = _iso(clock.due_at)
-    return Alert(
-        alias=sla.alert_alias(ticket.id, clock.metric),
-        message=f"Ticket #{ticket.id} {label} overdue ({ticket.priority}): {ticket.subject or '(no subject)'}",
-        description=(f"The {label} of ticket #{ticket.id} was due {due} and has not been met.\n"
-                     f"Subject: {ticket.subject}\nRequester: {ticket.requester}\nTeam: {ticket.team}\n"
-                     f"Priority: {ticket.priority}"),
-        priority=ticket.priority,
-        tags=("mailroom", "sla", clock.metric, *(ticket.tags or ())),
-        details={"ticket": str(ticket.id), "requester": ticket.requester, "team": ticket.team, "due": due,
-                 "metric": clock.metric, "subject": ticket.subject or ""},
-        responders=tuple(responders(ctx, ticket.team)),
-    )
+    subject = (ticket.subject or "")[:DETAIL_MAX]
+    return {
+        "alias": sla.alert_alias(ticket.id, clock.metric),
+        "message": shorten(f"Ticket #{ticket.id} {label} overdue ({ticket.priority}): {subject or '(no subject)'}",
+                           MESSAGE_MAX),
+        "description": (f"The {label} of ticket #{ticket.id} was due {due} and has not been met.\n"
+                        f"Subject: {subject}\nRequester: {ticket.requester}\nTeam: {ticket.team}\n"
+                        f"Priority: {ticket.priority}"),
+        "priority": ticket.priority,
+        "tags": ["mailroom", "sla", clock.metric, *(ticket.tags or ())][:TAGS_MAX],
+        "details": {"ticket": str(ticket.id), "requester": ticket.requester, "team": ticket.team, "due": due,
+                    "metric": clock.metric, "subject": subject},
+        "responders": responders(ctx, ticket.team),
+    }
 
 
 def page_alert(ctx: Context, ticket: Ticket, team: str, alias: str, description: str, due: datetime | None) -> Alert:

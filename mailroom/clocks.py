@@ -278,46 +278,66 @@ def _tickets(ids: set[int]) -> dict[int, Ticket]:
     return {t.id: t for t in Ticket.select().where(Ticket.id.in_(list(ids)))} if ids else {}
 
 
+# What a breach needs of a clock and its ticket; loading no more keeps a large cycle cheap.
+_CLOCK_FIELDS = (Clock.id, Clock.ticket, Clock.metric, Clock.due_at, Clock.escalate)
+_TICKET_FIELDS = (Ticket.id, Ticket.subject, Ticket.priority, Ticket.team, Ticket.tags, Ticket.requester)
+
+
 def _breaches(ctx: Context, report: dict[str, int]) -> None:
     now = ctx.now
     due = list(_locked(
-        Clock.select().where((Clock.state == "running") & (Clock.due_at <= now)).order_by(Clock.due_at).limit(BATCH)
+        Clock.select(*_CLOCK_FIELDS)
+        .where((Clock.state == "running") & (Clock.due_at <= now))
+        .order_by(Clock.due_at)
+        .limit(BATCH)
     ))
     if not due:
         return
-    Clock.update(state="breached", breached_at=Clock.due_at).where(Clock.id.in_([c.id for c in due])).execute()
-    tickets = _tickets({c.ticket_id for c in due})
     escalating = escalation_configured(ctx.settings)
+    changes: dict[Any, Any] = {Clock.state: "breached", Clock.breached_at: Clock.due_at}
+    if escalating:
+        # The alias is the alert's: set here, in the same statement, for the clocks that escalate.
+        alias = pw.Value(sla.ALIAS_PREFIX).concat(Clock.ticket).concat("-").concat(Clock.metric)
+        changes[Clock.alert_alias] = pw.Case(None, [(Clock.escalate == True, alias)], None)  # noqa: E712
+    Clock.update(changes).where(Clock.id.in_([c.id for c in due])).execute()
+    ids = list({c.ticket_id for c in due})
+    tickets = {t.id: t for t in Ticket.select(*_TICKET_FIELDS).where(Ticket.id.in_(ids))}
     events: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
-    aliases: dict[int, str] = {}
     for clock in due:
         ticket = tickets[clock.ticket_id]
-        clock.state, clock.breached_at = "breached", clock.due_at
-        label = clock.metric.replace("_", " ")
         events.append({"ticket": ticket.id, "at": now, "actor": "sla", "action": "breached",
-                       "detail": f"{label} was due {_iso(clock.due_at)}; not met",
+                       "detail": f"{clock.metric.replace('_', ' ')} was due {_iso(clock.due_at)}; not met",
                        "data": {"metric": clock.metric, "due": _iso(clock.due_at), "detected_at": _iso(now)}})
         if not clock.escalate:
             continue
         if not escalating:
-            outbound.breach_notice(ctx, ticket, clock)
+            outbound.breach_notice(ctx, Ticket.get_by_id(ticket.id), Clock.get_by_id(clock.id))
             report["notices"] += 1
             continue
-        alert = alerting.breach_alert(ctx, ticket, clock)
-        aliases[clock.id] = alert.alias
+        body = alerting.breach_payload(ctx, ticket, clock)
         alerts.append({"kind": "alert", "ticket": ticket.id, "recipients": [], "action": "open",
-                       "alias": alert.alias, "payload": alerting.payload(alert), "state": "queued",
-                       "attempts": 0, "next_attempt_at": now, "created_at": now})
-    # Bulk writes: a cycle that finds many breaches costs a few statements, not a few per clock.
-    Event.insert_many(events).execute()
-    if alerts:
-        OutboxItem.insert_many(alerts).execute()
-        Clock.update(alert_alias=pw.Case(Clock.id, list(aliases.items()))).where(
-            Clock.id.in_(list(aliases))
-        ).execute()
+                       "alias": body["alias"], "payload": body, "state": "queued", "attempts": 0,
+                       "next_attempt_at": now, "created_at": now})
+    _insert(Event, events)
+    _insert(OutboxItem, alerts)
     report["breached"] += len(due)
     report["alerts"] += len(alerts)
+
+
+def _insert(model: type[pw.Model], rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT; the query builder's per-value cost would dominate a large cycle."""
+    if not rows:
+        return
+    db = model._meta.database
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = "(" + ", ".join([db.param] * len(fields)) + ")"
+    for start in range(0, len(rows), 500):  # well under SQLite's limit on parameters
+        chunk = rows[start:start + 500]
+        params = [f.db_value(row[f.name]) for row in chunk for f in fields]
+        db.execute_sql(f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([marks] * len(chunk)),
+                       params)
 
 
 def _warnings(ctx: Context, report: dict[str, int]) -> None:

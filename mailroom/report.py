@@ -13,6 +13,7 @@ import peewee as pw
 
 from mailroom.calendar import Calendar
 from mailroom.models import Clock, Rating, Survey, Ticket
+from mailroom.sla import policy_name
 from mailroom.units import format_duration
 
 TARGET = 0.95
@@ -97,16 +98,22 @@ def ticket_filter(since: date | None, until: date | None, team: str | None) -> p
     return where
 
 
-def clock_outcome(state: str, due: datetime | None, met_at: datetime | None, breached_at: datetime | None, now: datetime) -> str | None:
-    """met (on time), breached (late, or still unmet past due), or None (not decided)."""
-    if state == "breached" or breached_at is not None:
-        return "breached"
-    if state == "met":
-        return "breached" if due is not None and met_at is not None and met_at > due else "met"
-    if state == "running" and due is not None and due <= now:
+def clock_outcome(now: datetime) -> pw.Node:
+    """SQL: 'met' (on time), 'breached' (late, or still unmet past due), else NULL (not decided).
+
+    Decided in the database so that 100k clocks come back as small strings, not datetimes.
+    """
+    return pw.Case(None, [
+        ((Clock.state == "breached") | Clock.breached_at.is_null(False), "breached"),
+        ((Clock.state == "met") & Clock.due_at.is_null(False) & Clock.met_at.is_null(False)
+         & (Clock.met_at > Clock.due_at), "breached"),
+        (Clock.state == "met", "met"),
         # Past due without a response: breached even before the SLA job marks it.
-        return "breached"
-    return None
+        ((Clock.state == "running") & Clock.due_at.is_null(False) & (Clock.due_at <= now), "breached"),
+        # Solved unanswered after the due time, before an SLA check came round to mark it.
+        ((Clock.state == "stopped") & Clock.met_at.is_null() & Clock.due_at.is_null(False)
+         & (Clock.due_at <= pw.fn.COALESCE(Ticket.solved_at, Ticket.closed_at)), "breached"),
+    ], None)
 
 
 class WorkingTime:
@@ -153,9 +160,8 @@ class Calendars:
             routing = (json.loads(decision) if isinstance(decision, str) else decision) or {}
             override = routing.get("sla_override")
             try:
-                policy = self.rules.resolve_policy(
-                    priority, routing.get("policy_name"), override if isinstance(override, dict) else None
-                )
+                name = policy_name(priority, routing)
+                policy = self.rules.resolve_policy(priority, name, override if isinstance(override, dict) else None)
                 calendar = self.rules.calendar_for(policy)
             except (KeyError, TypeError, ValueError):
                 calendar = Calendar.always()
@@ -236,11 +242,11 @@ def build_report(since: date | None, until: date | None, team: str | None, now: 
     info: dict[int, tuple[str, str, str]] = {}  # id → (team, priority, week)
     solved = 0
     ttfr: list[float] = []
-    created: list[datetime] = []
+    days: set[date] = set()
     for ticket_id, t_team, priority, status, created_raw, answered_raw, decision in raw_rows(rows):
         created_at = instant(created_raw)
         info[ticket_id] = (t_team, priority, _week(created_at))
-        created.append(created_at)
+        days.add(created_at.date())
         solved += status in SOLVED_STATUSES
         if answered_raw is not None:
             ttfr.append(calendars.of(priority, decision).seconds(created_at, instant(answered_raw)))
@@ -248,7 +254,12 @@ def build_report(since: date | None, until: date | None, team: str | None, now: 
 
     first, following = _clock_tallies(where, now, info)
     csat = _csat(where, info)
-    weeks = _weekly(since, until, created, first["weeks"], csat.pop("weeks"))
+    # Open-ended ranges run from the first ticket up to today, so quiet recent weeks show too.
+    today = now.astimezone(UTC).date()
+    first_day = since or min(days, default=None)
+    span = (first_day, until or (max(today, max(days, default=today)) if first_day else None))
+    counts = Counter(week for _, _, week in info.values())
+    weeks = _weekly(span, counts, first["weeks"], csat.pop("weeks"))
     median, p90 = nearest_rank(ttfr, 50), nearest_rank(ttfr, 90)
     return {
         "range": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
@@ -278,15 +289,14 @@ def build_report(since: date | None, until: date | None, team: str | None, now: 
 def _clock_tallies(where: pw.Expression, now: datetime, info: dict[int, tuple[str, str, str]]) -> tuple[dict[str, Any], Tally]:
     """First response per ticket (its latest clock) by team, priority and week; next response per clock."""
     query = (
-        Clock.select(Clock.ticket, Clock.metric, Clock.state, Clock.due_at, Clock.met_at, Clock.breached_at)
+        Clock.select(Clock.ticket, Clock.metric, clock_outcome(now))
         .join(Ticket)
         .where(where & Clock.metric.in_(("first_response", "next_response")))
         .order_by(Clock.id)
     )
     latest_first: dict[int, str | None] = {}
     following = Tally()
-    for ticket_id, metric, state, due, met_at, breached_at in raw_rows(query):
-        outcome = clock_outcome(state, instant(due), instant(met_at), breached_at, now)
+    for ticket_id, metric, outcome in raw_rows(query):
         if metric == "first_response":
             latest_first[ticket_id] = outcome  # a re-created clock (priority change) replaces the old
         else:
@@ -338,14 +348,12 @@ def _csat(where: pw.Expression, info: dict[int, tuple[str, str, str]]) -> dict[s
     }
 
 
-def _weekly(since: date | None, until: date | None, created: list[datetime], first: dict[str, Tally],
+def _weekly(span: tuple[date | None, date | None], counts: Counter[str], first: dict[str, Tally],
             csat: dict[str, Week]) -> list[dict[str, Any]]:
     """Every ISO week of the range (of the data, when open-ended), by ticket creation week."""
-    if not created and not (since and until):
+    first_day, last_day = span
+    if first_day is None or last_day is None:
         return []
-    first_day = since or min(created).astimezone(UTC).date()
-    last_day = until or max(created).astimezone(UTC).date()
-    counts = Counter(_week(c) for c in created)
     out = []
     for key in _week_keys(first_day, last_day):
         tally, answers = first.get(key, Tally()), csat.get(key, Week())

@@ -8,28 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailroom.calendar import Calendar, Duration
-from mailroom.policies import METRICS, PRIORITIES, Policy
+from mailroom.policies import PRIORITIES, Policy
 
-__all__ = [
-    "METRICS",
-    "alert_alias",
-    "counts_as_response",
-    "due_at",
-    "is_holding",
-    "policy_name",
-    "replanned_due",
-    "resumed_due",
-    "warn_at",
-    "word_count",
-]
-
+ALIAS_PREFIX = "mailroom-ticket-"
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _ZERO = timedelta(0)
 
 
 def alert_alias(ticket_id: int, suffix: str) -> str:
     """The OpsGenie alias of a ticket's metric (`first_response`) or page (`page`, `page-<team>`)."""
-    return f"mailroom-ticket-{ticket_id}-{suffix}"
+    return f"{ALIAS_PREFIX}{ticket_id}-{suffix}"
 
 
 def policy_name(priority: str, decision: Mapping[str, Any] | None) -> str:

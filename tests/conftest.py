@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.database import PostgresUnavailable, create_database, drop_database, reset_schema, sqlite_url
+from tests.harness.database import (
+    PostgresUnavailable,
+    create_database,
+    drop_database,
+    reset_schema,
+    sqlite_url,
+)
 from tests.harness.dovecot import Dovecot
 from tests.harness.smtp import SmtpServer
 

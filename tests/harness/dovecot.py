@@ -64,7 +64,7 @@ def self_signed_cert(folder: Path, name: str = "server") -> tuple[Path, Path]:
     return cert, key
 
 
-def _group(pgid: int) -> list[tuple[str, str]]:
+def process_group(pgid: int) -> list[tuple[str, str]]:
     """(name, state) of every live (not zombie) process in process group pgid."""
     found = []
     for entry in os.listdir("/proc"):
@@ -110,6 +110,11 @@ class Dovecot:
         return self._proc is not None and self._proc.poll() is None
 
     @property
+    def pid(self) -> int | None:
+        """The master process id (also its process group id), None when stopped."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def log_path(self) -> Path:
         """Dovecot's log file, for diagnosing a failed test."""
         return self.folder / "dovecot.log"
@@ -118,6 +123,8 @@ class Dovecot:
         """Start Dovecot (on the same ports as before if it ran already) and wait until it listens."""
         if self.running:
             return self
+        if os.geteuid() != 0:
+            raise RuntimeError("the Dovecot test server needs root: it runs its mail processes as nobody")
         if self.port:
             self._launch()
             return self
@@ -149,7 +156,7 @@ class Dovecot:
             proc.terminate()
             deadline = time.monotonic() + 5
             while proc.poll() is None and time.monotonic() < deadline:
-                if all(name != "imap" for name, _state in _group(proc.pid)):
+                if all(name != "imap" for name, _state in process_group(proc.pid)):
                     break
                 time.sleep(0.02)
         # Dovecot runs in its own process group: anything of it still alive there is ours to end.
@@ -157,7 +164,7 @@ class Dovecot:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 5
-        while _group(proc.pid) and time.monotonic() < deadline:
+        while process_group(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.01)  # children are reaped by init a moment after the master died
 
     def restart(self) -> None:

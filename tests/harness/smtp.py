@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
 import email.policy
 import fnmatch
 import ssl
 import tempfile
 import threading
-import warnings
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -88,6 +86,16 @@ class _Handler:
     def __init__(self, owner: SmtpServer) -> None:
         self.owner = owner
 
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          mail_options: list[str]) -> str:
+        # AUTH is enforced here rather than with aiosmtpd's auth_required, which warns on every
+        # connection when it is combined with plaintext AUTH.
+        if self.owner._auth is not None and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
         answer = self.owner._fault_for(envelope, "RCPT")
@@ -111,7 +119,8 @@ class _Handler:
             received_at=datetime.now(UTC),
             peer=tuple(session.peer[:2]) if isinstance(session.peer, tuple) else None,
             auth_user=auth.login.decode() if isinstance(auth, LoginPassword) else None,
-            tls=session.ssl is not None,
+            # session.ssl is only set by STARTTLS; implicit TLS shows on the transport.
+            tls=session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
             mail_options=list(envelope.mail_options),
         )
         if self.owner._routes is not None:
@@ -168,13 +177,12 @@ class SmtpServer:
         if self.tls == "starttls":
             kwargs.update(tls_context=self._tls_context, require_starttls=False)
         if self._auth is not None:
-            kwargs.update(auth_required=True, auth_require_tls=False, authenticator=self._authenticate)
+            kwargs.update(auth_require_tls=False, authenticator=self._authenticate)
         controller = _Controller(
             _Handler(self), hostname=self.host, port=self.port,
             ssl_context=self._tls_context if self.tls == "implicit" else None, **kwargs,
         )
-        with _quiet_auth_warning():
-            controller.start()
+        controller.start()
         self._controller = controller
         self.port = controller.port
         return self
@@ -322,13 +330,6 @@ class SmtpServer:
             and auth_data.login.decode(errors="replace") == self._auth[0]
             and auth_data.password.decode(errors="replace") == self._auth[1]
         )
-        return AuthResult(success=ok, auth_data=auth_data if ok else None)
-
-
-@contextlib.contextmanager
-def _quiet_auth_warning() -> Iterator[None]:
-    """aiosmtpd warns that AUTH without TLS is unsafe: on loopback in tests it is what is wanted."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
-        yield
+        # handled=False makes aiosmtpd answer 535 itself on failure.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 

@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 from playhouse.db_url import connect
 
-from tests.harness.dovecot import Dovecot, _group
+from tests.harness.dovecot import Dovecot, process_group
 from tests.harness.smtp import SmtpServer
 
 
@@ -134,9 +134,10 @@ def test_dovecot_leaves_no_process_behind() -> None:
     server = Dovecot()
     with server:
         server.append("support", raw_mail("x"))
-        pgid = server._proc.pid if server._proc else 0
-        assert _group(pgid)
-    assert _group(pgid) == []
+        pgid = server.pid
+        assert pgid is not None and process_group(pgid)
+    assert process_group(pgid) == []
+    assert not server.folder.exists()
 
 
 def test_dovecot_tls_implicit_and_starttls_verify_with_cert_path(dovecot_tls: Dovecot) -> None:
@@ -275,7 +276,7 @@ def test_database_url_is_empty_and_usable(database_url: str) -> None:
     db = connect(database_url)
     try:
         assert db.get_tables() == []  # every test starts with an empty database
-        db.execute_sql("CREATE TABLE probe (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute_sql("CREATE TABLE probe (name TEXT)")
         db.execute_sql("INSERT INTO probe (name) VALUES ('x')")
         assert db.execute_sql("SELECT name FROM probe").fetchall() == [("x",)]
     finally:

@@ -503,9 +503,9 @@ def tls_server(request: pytest.FixtureRequest):
     srv.close()
 
 
-def tls_settings(smtp_server: SmtpServer, ca_file: Path | str = "", username: str = "") -> SimpleNamespace:
+def tls_settings(server: SmtpServer, ca_file: Path | str = "", username: str = "") -> SimpleNamespace:
     security = "tls" if server.tls == "implicit" else "starttls"
-    return SimpleNamespace(host=smtp_server.host, port=smtp_server.port, security=security, ca_file=ca_file, username=username)
+    return SimpleNamespace(host=server.host, port=server.port, security=security, ca_file=ca_file, username=username)
 
 
 def test_tls_verified_with_a_private_ca_and_login(ctx: Context, tls_server: SmtpServer) -> None:

@@ -143,11 +143,19 @@ def test_a_2mb_to_header_with_40000_addresses_parses_fast_and_keeps_500():
     assert len(raw) > 2_000_000
     started = time.perf_counter()
     message = parse(raw, NOW)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 1.0  # ~0.1 s here; the stdlib parser alone takes seconds
     assert len(message.to) == 500
     assert message.to[0] == "customer.0@example-company.com"
     assert message.subject == "many"
     assert any("kept 500" in defect for defect in message.defects)
+
+
+def test_a_flood_of_header_fields_is_cut_to_1000():
+    raw = mail("From: a@example.com", *(f"X-Junk-{i}: {i}" for i in range(20_000)), "Subject: kept?")
+    message = parse(raw, NOW)
+    assert len(message.headers) == 1000
+    assert message.text == "Hello.\n"
+    assert any("dropped" in defect for defect in message.defects)
 
 
 # --- subject ----------------------------------------------------------------------------

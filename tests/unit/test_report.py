@@ -60,6 +60,7 @@ class Gen:
     created: datetime
     status: str = "new"
     first_response_at: datetime | None = None
+    solved_at: datetime | None = None
     ttfr: int | None = None  # working seconds, chosen by the generator
     fr_clock: dict[str, Any] | None = None
     fr_outcome: str | None = None  # met | breached | None (no clock or undecided)
@@ -94,7 +95,7 @@ def generate(seed: int = 7, count: int = 1200) -> list[Gen]:
     out[2].created = datetime(2026, 3, 30, 0, 0, 0, tzinfo=UTC)
     out[3].created = datetime(2026, 3, 15, 23, 59, 59, tzinfo=UTC)
     for g in out[:4]:  # re-derive the times that hang on `created`
-        g.first_response_at = g.ttfr = g.fr_clock = g.fr_outcome = None
+        g.first_response_at = g.ttfr = g.fr_clock = g.fr_outcome = g.solved_at = None
         g.nr_clocks, g.breaching, g.survey, g.ratings, g.status = [], False, None, [], "new"
         _first_response(rnd, g)
         _next_responses(rnd, g)
@@ -142,9 +143,13 @@ def _first_response(rnd: random.Random, g: Gen) -> None:
         g.breaching = True
     elif r < 0.96:  # waiting, not due yet
         g.fr_clock, g.fr_outcome = {"state": "running", "due_at": NOW + _seconds(rnd, 60, 3 * 86400)}, None
-    else:  # paused or stopped before its due time: no outcome
-        state = rnd.choice(("paused", "stopped"))
-        g.fr_clock, g.fr_outcome = {"state": state, "due_at": g.created + _seconds(rnd, 3600, 7200)}, None
+    elif r < 0.98:  # waiting on the customer: paused, no outcome
+        g.fr_clock, g.fr_outcome, g.status = {"state": "paused", "due_at": g.created + _seconds(rnd, 3600, 7200)}, None, "pending"
+    else:  # solved unanswered: stopped; a miss when solved after the due time before any check marked it
+        due = g.created + _seconds(rnd, 3600, 7200)
+        late = rnd.random() < 0.5
+        g.status, g.solved_at = "solved", due + (_seconds(rnd, 1, 3600) if late else -_seconds(rnd, 1, 1800))
+        g.fr_clock, g.fr_outcome = {"state": "stopped", "due_at": due}, "breached" if late else None
 
 
 def _next_responses(rnd: random.Random, g: Gen) -> None:
@@ -193,7 +198,7 @@ def insert(history: list[Gen]) -> None:
         tickets = [
             {"subject": g.key, "status": g.status, "priority": g.priority, "team": g.team,
              "requester": f"{g.key}@customer.example.net", "created_at": g.created, "updated_at": g.created,
-             "first_response_at": g.first_response_at, "source": "mail" if g.fr_clock else "import",
+             "first_response_at": g.first_response_at, "solved_at": g.solved_at, "source": "mail" if g.fr_clock else "import",
              "decision": {"policy_name": g.policy, "sla_override": None, "survey": True}}
             for g in history
         ]
@@ -343,7 +348,7 @@ def test_contract_shape(history: list[Gen]) -> None:
 def test_weekly_series(history: list[Gen]) -> None:
     weeks = build_report(None, None, None, NOW, RULES)["weekly"]
     expected_keys = sorted({f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}"
-                            for d in (START + timedelta(days=i) for i in range(DAYS))})
+                            for d in (START + timedelta(days=i) for i in range((NOW - START).days + 1))})
     assert [w["week"] for w in weeks] == expected_keys
     for week in weeks:
         mine = [g for g in history if f"{g.created.isocalendar()[0]}-W{g.created.isocalendar()[1]:02d}" == week["week"]]
