@@ -158,13 +158,20 @@ def measure(db: Any, runs: int) -> dict[str, float]:
         limit = NOW - settings.limits.close_solved_after
         return len(list(Ticket.select().where((Ticket.status == "solved") & (Ticket.solved_at <= limit))))
 
+    def driver() -> int:
+        sql, params = Clock.select().where((Clock.state == "running") & (Clock.due_at <= NOW)).order_by(
+            Clock.due_at).limit(clocks.BATCH).sql()
+        return len(db.execute_sql(sql, params).fetchall())
+
     base, found = _timed(baseline, runs)
     assert found == DUE, f"the baseline found {found} due clocks, not {DUE}"
+    raw, _ = _timed(driver, runs)
     stale, _ = _timed(solved, runs)
     check, report = _timed(lambda: clocks.check_sla_once(ctx), runs, rollback=db)
     assert report["breached"] == DUE and report["alerts"] == DUE and report["closed"] == 0, report
     ms = 1000.0
-    return {"baseline": statistics.median(base) * ms, "solved_select": statistics.median(stale) * ms,
+    return {"baseline": statistics.median(base) * ms, "driver": statistics.median(raw) * ms,
+            "solved_select": statistics.median(stale) * ms,
             "check": statistics.median(check) * ms, "check_first": check[0] * ms}
 
 
@@ -199,10 +206,12 @@ def main() -> int:
 
 def _print(result: dict[str, float]) -> None:
     ratio = result["check"] / result["baseline"] if result["baseline"] else float("inf")
-    print(f"  baseline SELECT of the {DUE} due clocks: {result['baseline']:.2f} ms")
+    print(f"  baseline SELECT of the {DUE} due clocks: {result['baseline']:.2f} ms as models "
+          f"({result['driver']:.2f} ms as the driver's bare rows)")
     print(f"  solved tickets waiting to close SELECT:  {result['solved_select']:.2f} ms")
     print(f"  check_sla_once ({DUE} breaches, {DUE} alerts): {result['check']:.2f} ms median "
-          f"(first run {result['check_first']:.2f} ms), {ratio:.1f}x the baseline; target < 50 ms")
+          f"(first run {result['check_first']:.2f} ms), {ratio:.1f}x the baseline "
+          f"({result['check'] / max(result['driver'], 1e-6):.0f}x the bare rows); target < 50 ms")
 
 
 if __name__ == "__main__":

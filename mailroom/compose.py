@@ -432,9 +432,11 @@ def build(draft: Draft) -> EmailMessage:
         msg.add_alternative(_body(draft.html), subtype="html")
     for part in draft.attachments:
         maintype, _, subtype = (part.content_type or "").lower().partition("/")
-        if not maintype or not subtype or maintype == "multipart":
+        name = clean(part.filename) or ("attachment.eml" if maintype == "message" else "attachment")
+        if not maintype or not subtype or maintype in ("multipart", "message"):
+            # The email package wants message/* and multipart/* parts as objects, not bytes;
+            # a bounce's report or a forwarded mail goes as an opaque file.
             maintype, subtype = "application", "octet-stream"
-        name = clean(part.filename) or "attachment"
         msg.add_attachment(part.content, maintype=maintype, subtype=subtype, filename=name)
     # Boundaries derived from the Message-ID keep `build` a pure function; "=_" never occurs
     # in quoted-printable or base64, and 7-bit text cannot guess the hash.

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -36,21 +36,6 @@ TAG = re.compile(r"\[Support #(\d+)\]")
 CUSTOMER = "Carol Customer <carol@example.org>"
 ENTERPRISE = "Olivia Ops <ops@bigcorp.com>"
 ENGINEER = "Erin Engineer <engineer@example.com>"
-
-STEPS = (
-    "Sandbox started on loopback",
-    "mailroom daemon started",
-    "Customer's question sent to support",
-    "Acknowledgement reached the customer",
-    "Team notification reached the engineer",
-    "Engineer's reply relayed to the customer",
-    "Survey reached the customer",
-    "Customer rated the answer Good",
-    "Enterprise outage paged OpsGenie at once",
-    "SLA breach alert reached OpsGenie",
-    "Engineer answered the outage: alerts closed",
-    "Report",
-)
 
 QUESTION = """\
 Hello,
@@ -367,14 +352,29 @@ def first_lines(text: str, count: int = 4) -> list[str]:
 
 @dataclass
 class Story:
-    """Everything the steps share."""
+    """Everything the steps share, and what they learn on the way."""
 
     folder: Path
     sandbox: Sandbox
-    progress: Progress
     clock_file: Path
     timeout: float
+    source_rules: dict[str, Any]
     mailroom: Mailroom | None = None
+    question_id: str = "?"
+    ticket_id: int | str = "?"
+    notification: EmailMessage | None = None
+    good: str = "?"
+    mailto: dict[str, str] = field(default_factory=dict)
+    outage_id: int | str = "?"
+    page_alias: str = "mailroom-ticket-<id>-page"
+    breach_alias: str = "mailroom-ticket-<id>-first_response"
+
+    @property
+    def daemon(self) -> Mailroom:
+        """The daemon, once started."""
+        if self.mailroom is None:
+            raise DemoError("the daemon was not started")
+        return self.mailroom
 
     def alive(self) -> None:
         """Fail a wait at once when the daemon died."""
@@ -390,6 +390,10 @@ class Story:
             there = "\n".join(f"  - {s}" for s in subjects) or "  (none)"
             raise DemoError(f"{exc}; {user}'s INBOX holds:\n{there}") from exc
 
+    def alert(self, kind: str, alias: Any) -> Any:
+        """Wait for an accepted create or close request at the OpsGenie stand-in."""
+        return self.sandbox.wait_for_alert(kind, alias, self.timeout, self.alive)
+
     def move_clock(self, seconds: int) -> None:
         """Move mailroom's time forward: written whole, so the daemon never reads half a file."""
         scratch = self.clock_file.with_suffix(".new")
@@ -397,109 +401,181 @@ class Story:
         os.replace(scratch, self.clock_file)
 
 
-def play(story: Story, source_rules: dict[str, Any]) -> None:
-    """The whole story, step by step; Failed at the first step that does not happen."""
-    progress, sandbox, folder = story.progress, story.sandbox, story.folder
-
-    with progress.step(STEPS[0], "Dovecot, an SMTP server and the OpsGenie stand-in listening on 127.0.0.1") as info:
-        sandbox.start()
-        assert sandbox.dovecot is not None and sandbox.smtp is not None and sandbox.opsgenie is not None
-        info.append(f"Dovecot (IMAP) 127.0.0.1:{sandbox.dovecot.port}: mailboxes support, customer, engineer")
-        info.append(f"SMTP 127.0.0.1:{sandbox.smtp.port}: delivers into those mailboxes")
-        info.append(f"OpsGenie stand-in {sandbox.opsgenie.url}")
-
-    config = folder / "mailroom.toml"
-    config.write_text(config_text(sandbox))
-    (folder / "rules.yaml").write_text(demo_rules(source_rules))
+def start_sandbox(story: Story) -> list[str]:
+    """Dovecot, SMTP and OpsGenie on free loopback ports; then the demo's configuration for them."""
+    sandbox = story.sandbox.start()
+    assert sandbox.dovecot is not None and sandbox.smtp is not None and sandbox.opsgenie is not None
+    folder = story.folder
+    (folder / "mailroom.toml").write_text(config_text(sandbox))
+    (folder / "rules.yaml").write_text(demo_rules(story.source_rules))
     shutil.copytree(ROOT / "templates", folder / "templates")
     story.move_clock(0)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
+    return [
+        f"Dovecot (IMAP) 127.0.0.1:{sandbox.dovecot.port}: mailboxes support, customer, engineer",
+        f"SMTP 127.0.0.1:{sandbox.smtp.port}: delivers into those mailboxes",
+        f"OpsGenie stand-in {sandbox.opsgenie.url}",
+    ]
+
+
+def start_daemon(story: Story) -> list[str]:
+    """`mailroom run` as a process, ready once it has logged in to the support mailbox."""
+    sandbox = story.sandbox
     assert sandbox.dovecot is not None and sandbox.opsgenie is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
     env.update(
         MAILROOM_IMAP_PASSWORD=sandbox.dovecot.PASSWORD,
         OPSGENIE_API_KEY=sandbox.opsgenie_key,
         MAILROOM_CLOCK_FILE=str(story.clock_file),
     )
-    mailroom = story.mailroom = Mailroom(config, env, folder / "mailroom.log")
+    config = story.folder / "mailroom.toml"
+    story.mailroom = Mailroom(config, env, story.folder / "mailroom.log")
+    story.mailroom.start()
+    dovecot_log = sandbox.dovecot.log_path
+    wait_until(lambda: "Login: user=<support>" in _read(dovecot_log), story.timeout, story.alive,
+               "the daemon did not log in to Dovecot")
+    assert story.mailroom.proc is not None
+    return [f"pid {story.mailroom.proc.pid}: mailroom --config {config} run (IMAP IDLE)"]
 
-    with progress.step(STEPS[1], "the daemon running and logged in to the support mailbox") as info:
-        mailroom.start()
-        wait_until(lambda: "Login: user=<support>" in _read(sandbox.dovecot.log_path), story.timeout, story.alive,
-                   "the daemon did not log in to Dovecot")
-        assert mailroom.proc is not None
-        info.append(f"pid {mailroom.proc.pid}: mailroom --config {config} run (IMAP IDLE)")
 
+def send_question(story: Story) -> list[str]:
+    """A customer writes to support@example.com."""
     question = new_mail(CUSTOMER, SUPPORT, "How do I export a report to CSV?", QUESTION)
-    with progress.step(STEPS[2], "the SMTP server to accept the question for support@example.com") as info:
-        sandbox.send(question)
-        info.append(f"From {question['From']}: \"{question['Subject']}\"")
-    question_id = str(question["Message-ID"])
+    story.sandbox.send(question)
+    story.question_id = str(question["Message-ID"])
+    return [f"From {question['From']}: \"{question['Subject']}\""]
 
-    with progress.step(STEPS[3], f"a mail in the customer's INBOX answering {question_id}") as info:
-        ack = story.mail_to("customer", lambda m: str(m.get("In-Reply-To", "")).strip() == question_id)
-        ticket_id = ticket_of(ack)
-        if ticket_id is None:
-            raise DemoError(f"the acknowledgement's subject carries no ticket tag: {ack['Subject']!r}")
-        info.append(f"Subject: {ack['Subject']}")
-        info += due_lines(text_of(ack))
 
-    with progress.step(STEPS[4], f"a mail for ticket #{ticket_id} in the engineer's INBOX, Reply-To support") as info:
-        notification = story.mail_to(
-            "engineer", lambda m: ticket_of(m) == ticket_id and SUPPORT in addresses(m, "Reply-To"))
-        info.append(f"To {', '.join(addresses(notification, 'To'))}: {notification['Subject']}")
+def see_acknowledgement(story: Story) -> list[str]:
+    """The acknowledgement answers the question, with the ticket tag and the promised due time."""
+    ack = story.mail_to("customer", lambda m: str(m.get("In-Reply-To", "")).strip() == story.question_id)
+    ticket_id = ticket_of(ack)
+    if ticket_id is None:
+        raise DemoError(f"the acknowledgement's subject carries no ticket tag: {ack['Subject']!r}")
+    story.ticket_id = ticket_id
+    return [f"Subject: {ack['Subject']}", *due_lines(text_of(ack))]
 
-    answer = reply(notification, ENGINEER, "#status solved\n\n" + ANSWER)
-    with progress.step(STEPS[5], "the engineer's new text (no quote, no command) in the customer's INBOX") as info:
-        sandbox.send(answer, [SUPPORT])
-        relay = story.mail_to("customer", lambda m: "Export > CSV" in text_of(m))
-        text = text_of(relay)
-        if "#status" in text or any(line in text for line in first_lines(text_of(notification), 2)):
-            raise DemoError(f"the relay carries the command or the quoted notification:\n{text}")
-        info.append(f"Engineer: {answer['Subject']} (first line: #status solved)")
-        info.append(f"Customer got: {relay['Subject']}")
-        info += ["| " + line for line in first_lines(text, 3)]
 
-    with progress.step(STEPS[6], "a survey with answer addresses in the customer's INBOX") as info:
-        survey = story.mail_to("customer", lambda m: "+csat-" in text_of(m) + html_of(m))
-        info.append(f"Subject: {survey['Subject']}")
-        good, mailto = survey_choice(survey, "Good")
-        info.append(f"Good: {good}")
+def see_notification(story: Story) -> list[str]:
+    """The team hears of the new ticket, with Reply-To support so that "Reply" answers the customer."""
+    story.notification = story.mail_to(
+        "engineer", lambda m: ticket_of(m) == story.ticket_id and SUPPORT in addresses(m, "Reply-To"))
+    return [f"To {', '.join(addresses(story.notification, 'To'))}: {story.notification['Subject']}"]
 
-    with progress.step(STEPS[7], f"a rating on ticket #{ticket_id} (tickets show --json)") as info:
-        click = new_mail(CUSTOMER, good, mailto.get("subject", ""), mailto.get("body", ""))
-        sandbox.send(click, [good])
-        found = wait_until(lambda: _rating(mailroom, ticket_id), story.timeout, story.alive,
-                           f"no rating message on ticket #{ticket_id}")
-        info.append(f"Sent to {good}; ticket #{ticket_id} records: {found}")
 
+def relay_answer(story: Story) -> list[str]:
+    """The engineer replies to the notification; the customer gets the new text only."""
+    assert story.notification is not None
+    answer = reply(story.notification, ENGINEER, "#status solved\n\n" + ANSWER)
+    story.sandbox.send(answer, [SUPPORT])
+    relay = story.mail_to("customer", lambda m: "Export > CSV" in text_of(m))
+    text = text_of(relay)
+    if "#status" in text or any(line in text for line in first_lines(text_of(story.notification), 2)):
+        raise DemoError(f"the relay carries the command or the quoted notification:\n{text}")
+    return [
+        f"Engineer: {answer['Subject']} (first line: #status solved, the notification quoted below)",
+        f"Customer got: {relay['Subject']}",
+        *("| " + line for line in first_lines(text, 3)),
+    ]
+
+
+def see_survey(story: Story) -> list[str]:
+    """The solved ticket's survey, with one answer address per rating."""
+    survey = story.mail_to("customer", lambda m: "+csat-" in text_of(m) + html_of(m))
+    story.good, story.mailto = survey_choice(survey, "Good")
+    return [f"Subject: {survey['Subject']}", f"Good: {story.good}"]
+
+
+def rate_good(story: Story) -> list[str]:
+    """The customer clicks Good: their mail client sends the mail its mailto link fills in."""
+    click = new_mail(CUSTOMER, story.good, story.mailto.get("subject", ""), story.mailto.get("body", ""))
+    story.sandbox.send(click, [story.good])
+    ticket_id = int(story.ticket_id)
+    found = wait_until(lambda: _rating(story.daemon, ticket_id), story.timeout, story.alive,
+                       f"no rating message on ticket #{ticket_id}")
+    return [f"Sent to {story.good}; ticket #{ticket_id} records {found}"]
+
+
+def page_outage(story: Story) -> list[str]:
+    """An enterprise customer's outage: the rules make it P1 and page at once."""
     outage = new_mail(ENTERPRISE, SUPPORT, "Site is down", OUTAGE)
-    with progress.step(STEPS[8], "an alert mailroom-ticket-<id>-page created at the OpsGenie stand-in") as info:
-        sandbox.send(outage)
-        page = sandbox.wait_for_alert("create", lambda a: re.fullmatch(r"mailroom-ticket-\d+-page", a) is not None,
-                                      story.timeout, story.alive)
-        outage_id = int(re.findall(r"\d+", page.alias)[0])
-        info.append(f"From {outage['From']}: \"{outage['Subject']}\" became ticket #{outage_id}")
-        info.append(f"alias {page.alias}, priority {page.json.get('priority')}: {page.json.get('message')}")
+    story.sandbox.send(outage)
+    page = story.alert("create", lambda a: re.fullmatch(r"mailroom-ticket-\d+-page", a) is not None)
+    story.page_alias = page.alias
+    story.outage_id = int(re.findall(r"\d+", page.alias)[0])
+    story.breach_alias = f"mailroom-ticket-{story.outage_id}-first_response"
+    return [
+        f"From {outage['From']}: \"{outage['Subject']}\" became ticket #{story.outage_id}",
+        f"alias {page.alias}, priority {page.json.get('priority')}: {page.json.get('message')}",
+    ]
 
-    breach_alias = f"mailroom-ticket-{outage_id}-first_response"
-    with progress.step(STEPS[9], f"an alert {breach_alias} created at the OpsGenie stand-in") as info:
-        story.move_clock((SHORT_SLA_MINUTES + 1) * 60)
-        breach = sandbox.wait_for_alert("create", lambda a: a == breach_alias, story.timeout, story.alive)
-        info.append(f"clock moved {SHORT_SLA_MINUTES + 1} minutes forward (MAILROOM_CLOCK_FILE)")
-        info.append(f"alias {breach.alias}, priority {breach.json.get('priority')}: {breach.json.get('message')}")
 
-    with progress.step(STEPS[10], f"close requests for {page.alias} and {breach_alias}") as info:
-        page_mail = story.mail_to(
-            "engineer", lambda m: ticket_of(m) == outage_id and SUPPORT in addresses(m, "Reply-To"))
-        fix = reply(page_mail, ENGINEER, "#status solved\n\n" + OUTAGE_ANSWER)
-        sandbox.send(fix, [SUPPORT])
-        info.append(f"Engineer: {fix['Subject']} ({len(OUTAGE_ANSWER.split())} words, #status solved)")
-        for alias in (breach_alias, page.alias):
-            sandbox.wait_for_alert("close", lambda a, alias=alias: a == alias, story.timeout, story.alive)
-            info.append(f"closed {alias}")
+def breach_sla(story: Story) -> list[str]:
+    """Time moves past the shortened first response: the breach pages OpsGenie."""
+    story.move_clock((SHORT_SLA_MINUTES + 1) * 60)
+    breach = story.alert("create", lambda a: a == story.breach_alias)
+    return [
+        f"clock moved {SHORT_SLA_MINUTES + 1} minutes forward (MAILROOM_CLOCK_FILE)",
+        f"alias {breach.alias}, priority {breach.json.get('priority')}: {breach.json.get('message')}",
+    ]
 
-    with progress.step(STEPS[11], "`mailroom report` to print the SLA and CSAT report") as info:
-        info += mailroom.cli("report").rstrip().splitlines()
+
+def close_alerts(story: Story) -> list[str]:
+    """A substantive answer that solves the ticket closes the breach alert and the page."""
+    notification = story.mail_to(
+        "engineer", lambda m: ticket_of(m) == story.outage_id and SUPPORT in addresses(m, "Reply-To"))
+    fix = reply(notification, ENGINEER, "#status solved\n\n" + OUTAGE_ANSWER)
+    story.sandbox.send(fix, [SUPPORT])
+    details = [f"Engineer: {fix['Subject']} ({len(OUTAGE_ANSWER.split())} words, #status solved)"]
+    for alias in (story.breach_alias, story.page_alias):
+        story.alert("close", lambda a, alias=alias: a == alias)
+        details.append(f"closed {alias}")
+    return details
+
+
+def print_report(story: Story) -> list[str]:
+    """`mailroom report`: SLA achievement and satisfaction."""
+    return story.daemon.cli("report").rstrip().splitlines()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the story: its title, what it waits for, and what does it."""
+
+    title: str
+    expected: str  # formatted with the story's fields
+    run: Callable[[Story], list[str]]
+
+
+STEPS = (
+    Step("Sandbox started on loopback", "Dovecot, an SMTP server and the OpsGenie stand-in on 127.0.0.1",
+         start_sandbox),
+    Step("mailroom daemon started", "the daemon running and logged in to the support mailbox", start_daemon),
+    Step("Customer's question sent to support", "the SMTP server to accept the question", send_question),
+    Step("Acknowledgement reached the customer", "a mail in the customer's INBOX answering {question_id}",
+         see_acknowledgement),
+    Step("Team notification reached the engineer",
+         "a mail tagged [Support #{ticket_id}] with Reply-To support in the engineer's INBOX", see_notification),
+    Step("Engineer's reply relayed to the customer",
+         "the engineer's new text alone (no quote, no command) in the customer's INBOX", relay_answer),
+    Step("Survey reached the customer", "a mail with support+csat-… answer addresses in the customer's INBOX",
+         see_survey),
+    Step("Customer rated the answer Good", "a message of kind rating on ticket #{ticket_id} (tickets show --json)",
+         rate_good),
+    Step("Enterprise outage paged OpsGenie at once",
+         "an accepted create request for mailroom-ticket-<id>-page at the OpsGenie stand-in", page_outage),
+    Step("SLA breach alert reached OpsGenie", "an accepted create request for {breach_alias}", breach_sla),
+    Step("Engineer answered the outage: alerts closed",
+         "accepted close requests for {breach_alias} and {page_alias}", close_alerts),
+    Step("Report", "`mailroom report` to print the SLA and satisfaction report", print_report),
+)
+
+
+def play(story: Story, progress: Progress, steps: tuple[Step, ...] = STEPS) -> None:
+    """The story, step by step; Failed at the first step that does not happen."""
+    for step in steps:
+        expected = step.expected.format_map(vars(story))
+        with progress.step(step.title, expected) as details:
+            details += step.run(story)
 
 
 def _read(path: Path) -> str:
@@ -543,7 +619,7 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, steps: tuple[Step, ...] = STEPS) -> int:
     """Run the demo; 0 when every step happened, 1 at the first that did not."""
     parser = argparse.ArgumentParser(prog="python -m mailroom.demo", description=__doc__)
     parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER,
@@ -552,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder: Path = args.folder.resolve()
     started = time.monotonic()
-    progress = Progress(len(STEPS), folder / "mailroom.log")
+    progress = Progress(len(steps), folder / "mailroom.log")
     try:
         prepare_folder(folder)
         source_rules = yaml.safe_load((ROOT / "rules.yaml").read_text())
@@ -562,10 +638,10 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_sigterm()
     progress.say(f"mailroom demo: a support mailbox end to end on a local sandbox (folder {folder})")
     sandbox = Sandbox(folder, team_addresses(source_rules), secrets.token_hex(16))
-    story = Story(folder, sandbox, progress, folder / "clock", args.timeout)
+    story = Story(folder, sandbox, folder / "clock", args.timeout, source_rules)
     code = 1
     try:
-        play(story, source_rules)
+        play(story, progress, steps)
         code = 0
     except Failed as exc:
         progress.say(f"The demo failed at: {exc}")

@@ -171,4 +171,5 @@ class Sandbox:
             if time.monotonic() > deadline:
                 raise SandboxError(f"no accepted {kind} request for that alias at the OpsGenie stand-in after {timeout:.0f} s")
             # Woken by the next request, or after a short while to check the daemon is still alive.
-            opsgenie.wait_for(lambda seen=len(requests): len(opsgenie.requests) > seen, 0.5)
+            seen = len(requests)
+            opsgenie.wait_for(lambda: len(opsgenie.requests) > seen, 0.5)  # noqa: B023 - used at once

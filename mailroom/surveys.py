@@ -157,18 +157,17 @@ def _no_survey_reason(ctx: Context, ticket: Ticket) -> str | None:
 def send_due(ctx: Context, limit: int = 500) -> int:
     """Queue the survey mail of every scheduled survey now due; returns how many were queued."""
     query = (
-        Survey.select(Survey, Ticket)
-        .join(Ticket)
+        Survey.select()
         .where((Survey.state == "scheduled") & (Survey.due_at <= ctx.now))
         .order_by(Survey.due_at, Survey.id)
         .limit(limit)
     )
     if store.is_postgres():
         # Two workers never send the same survey: each claims rows the other skips.
-        query = query.for_update("FOR UPDATE OF survey SKIP LOCKED")
+        query = query.for_update("FOR UPDATE SKIP LOCKED")
     sent = 0
     for survey in list(query):
-        ticket = survey.ticket
+        ticket = Ticket.get_by_id(survey.ticket_id)
         if ticket.status not in ("solved", "closed"):
             # Reopened without passing through status_changed (e.g. an import fix-up): never ask.
             survey.state = "cancelled"

@@ -208,6 +208,14 @@ def test_alternative_and_attachments_structure() -> None:
     assert [p.get_content_type() for p in mixed.iter_parts()] == ["multipart/alternative", "text/plain"]
 
 
+@pytest.mark.parametrize("ctype", ["message/delivery-status", "message/rfc822", "multipart/mixed", "", "nonsense"])
+def test_any_attachment_type_is_sent(ctype: str) -> None:
+    mail = parsed(draft(attachments=(compose.File("", ctype, b"Reporting-MTA: dns; mx\r\n"),)))
+    (part,) = list(mail.iter_attachments())
+    assert part.get_content() == b"Reporting-MTA: dns; mx\r\n"
+    assert part.get_filename() in ("attachment", "attachment.eml")
+
+
 def test_build_is_deterministic() -> None:
     d = draft(html="<p>x</p>", attachments=(compose.File("a.bin", "application/octet-stream", b"\0\1"),))
     assert compose.build(d).as_bytes() == compose.build(d).as_bytes()
