@@ -19,6 +19,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
+from mailroom.threader import tag_pattern
+
 # 7-bit clean bodies (quoted-printable/base64) reach every server, with or without 8BITMIME.
 POLICY = email_policy.SMTP.clone(cte_type="7bit")
 TEXT_SUFFIX, HTML_SUFFIX = ".txt.j2", ".html.j2"
@@ -66,20 +68,11 @@ def valid_message_id(message_id: str | None) -> bool:
 
 
 def tagged_subject(subject: str, ticket_tag: str, ticket_id: int | None) -> str:
-    """The subject with the ticket tag in front, never twice."""
+    """The subject with the ticket tag in front, never twice (the threader's spacing-tolerant match)."""
     text = clean(subject)[:SUBJECT_MAX]
-    if ticket_id is None:
+    if ticket_id is None or ticket_id in {int(found) for found in tag_pattern(ticket_tag).findall(text)}:
         return text
-    tag = ticket_tag.format(id=ticket_id)
-    if _has_tag(text, ticket_tag, ticket_id):
-        return text
-    return f"{tag} {text}".strip()
-
-
-def _has_tag(subject: str, ticket_tag: str, ticket_id: int) -> bool:
-    before, _, after = ticket_tag.partition("{id}")
-    loose = lambda s: r"\s*".join(re.escape(part) for part in s.split())  # noqa: E731
-    return re.search(loose(before) + rf"\s*{ticket_id}\s*" + loose(after), subject, re.IGNORECASE) is not None
+    return f"{ticket_tag.format(id=ticket_id)} {text}".strip()
 
 
 def reply_subject(subject: str) -> str:

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
@@ -283,26 +283,26 @@ class Mailroom:
 # --- mail as clients write it ------------------------------------------------------------------
 
 
-def new_mail(sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    """A fresh mail as a mail client writes it."""
+def new_mail(sender: str, to: str, subject: str, body: str, when: datetime) -> EmailMessage:
+    """A fresh mail as a mail client writes it, at `when`."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Date"] = format_datetime(when)
     msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "example.org")
     msg.set_content(body)
     return msg
 
 
-def reply(original: EmailMessage, sender: str, top: str) -> EmailMessage:
+def reply(original: EmailMessage, sender: str, top: str, when: datetime) -> EmailMessage:
     """What "Reply" in a mail client makes: to Reply-To, `Re:` subject, threaded, the original quoted below."""
     to = original.get("Reply-To") or original.get("From") or SUPPORT
     subject = str(original.get("Subject", ""))
     quoted = "\n".join(f"> {line}".rstrip() for line in text_of(original).rstrip().splitlines())
-    when = original.get("Date") or format_datetime(datetime.now(UTC))
-    body = f"{top.rstrip()}\n\nOn {when}, {original.get('From')} wrote:\n{quoted}\n"
-    msg = new_mail(sender, str(to), subject if subject.lower().startswith("re:") else f"Re: {subject}", body)
+    sent = original.get("Date") or format_datetime(when)
+    body = f"{top.rstrip()}\n\nOn {sent}, {original.get('From')} wrote:\n{quoted}\n"
+    msg = new_mail(sender, str(to), subject if subject.lower().startswith("re:") else f"Re: {subject}", body, when)
     message_id = str(original.get("Message-ID", "")).strip()
     if message_id:
         msg["In-Reply-To"] = message_id
@@ -368,6 +368,7 @@ class Story:
     outage_id: int | str = "?"
     page_alias: str = "mailroom-ticket-<id>-page"
     breach_alias: str = "mailroom-ticket-<id>-first_response"
+    offset: int = 0  # seconds mailroom's clock (and the sandbox's) is ahead of the real time
 
     @property
     def daemon(self) -> Mailroom:
@@ -394,11 +395,16 @@ class Story:
         """Wait for an accepted create or close request at the OpsGenie stand-in."""
         return self.sandbox.wait_for_alert(kind, alias, self.timeout, self.alive)
 
+    def now(self) -> datetime:
+        """The story's time: the real time plus how far the clock was moved."""
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
     def move_clock(self, seconds: int) -> None:
         """Move mailroom's time forward: written whole, so the daemon never reads half a file."""
         scratch = self.clock_file.with_suffix(".new")
         scratch.write_text(f"+{seconds}\n")
         os.replace(scratch, self.clock_file)
+        self.offset = seconds
 
 
 def start_sandbox(story: Story) -> list[str]:
@@ -439,7 +445,7 @@ def start_daemon(story: Story) -> list[str]:
 
 def send_question(story: Story) -> list[str]:
     """A customer writes to support@example.com."""
-    question = new_mail(CUSTOMER, SUPPORT, "How do I export a report to CSV?", QUESTION)
+    question = new_mail(CUSTOMER, SUPPORT, "How do I export a report to CSV?", QUESTION, story.now())
     story.sandbox.send(question)
     story.question_id = str(question["Message-ID"])
     return [f"From {question['From']}: \"{question['Subject']}\""]
@@ -465,7 +471,7 @@ def see_notification(story: Story) -> list[str]:
 def relay_answer(story: Story) -> list[str]:
     """The engineer replies to the notification; the customer gets the new text only."""
     assert story.notification is not None
-    answer = reply(story.notification, ENGINEER, "#status solved\n\n" + ANSWER)
+    answer = reply(story.notification, ENGINEER, "#status solved\n\n" + ANSWER, story.now())
     story.sandbox.send(answer, [SUPPORT])
     relay = story.mail_to("customer", lambda m: "Export > CSV" in text_of(m))
     text = text_of(relay)
@@ -487,7 +493,8 @@ def see_survey(story: Story) -> list[str]:
 
 def rate_good(story: Story) -> list[str]:
     """The customer clicks Good: their mail client sends the mail its mailto link fills in."""
-    click = new_mail(CUSTOMER, story.good, story.mailto.get("subject", ""), story.mailto.get("body", ""))
+    click = new_mail(CUSTOMER, story.good, story.mailto.get("subject", ""), story.mailto.get("body", ""),
+                     story.now())
     story.sandbox.send(click, [story.good])
     ticket_id = int(story.ticket_id)
     found = wait_until(lambda: _rating(story.daemon, ticket_id), story.timeout, story.alive,
@@ -497,7 +504,7 @@ def rate_good(story: Story) -> list[str]:
 
 def page_outage(story: Story) -> list[str]:
     """An enterprise customer's outage: the rules make it P1 and page at once."""
-    outage = new_mail(ENTERPRISE, SUPPORT, "Site is down", OUTAGE)
+    outage = new_mail(ENTERPRISE, SUPPORT, "Site is down", OUTAGE, story.now())
     story.sandbox.send(outage)
     page = story.alert("create", lambda a: re.fullmatch(r"mailroom-ticket-\d+-page", a) is not None)
     story.page_alias = page.alias
@@ -523,7 +530,7 @@ def close_alerts(story: Story) -> list[str]:
     """A substantive answer that solves the ticket closes the breach alert and the page."""
     notification = story.mail_to(
         "engineer", lambda m: ticket_of(m) == story.outage_id and SUPPORT in addresses(m, "Reply-To"))
-    fix = reply(notification, ENGINEER, "#status solved\n\n" + OUTAGE_ANSWER)
+    fix = reply(notification, ENGINEER, "#status solved\n\n" + OUTAGE_ANSWER, story.now())
     story.sandbox.send(fix, [SUPPORT])
     details = [f"Engineer: {fix['Subject']} ({len(OUTAGE_ANSWER.split())} words, #status solved)"]
     for alias in (story.breach_alias, story.page_alias):
@@ -639,6 +646,7 @@ def main(argv: list[str] | None = None, steps: tuple[Step, ...] = STEPS) -> int:
     progress.say(f"mailroom demo: a support mailbox end to end on a local sandbox (folder {folder})")
     sandbox = Sandbox(folder, team_addresses(source_rules), secrets.token_hex(16))
     story = Story(folder, sandbox, folder / "clock", args.timeout, source_rules)
+    sandbox.now = story.now
     code = 1
     try:
         play(story, progress, steps)

@@ -61,12 +61,13 @@ def automatic_mail_reason(message: Inbound, support_address: str, support_lists:
     bounce = _bounce_reason(message)
     if bounce:
         return bounce
+    ours = _is_our_list(message, support_lists)
     for name in ("Precedence", "X-Precedence"):
         for value in message.header_all(name):
             token = _first_token(value)
-            if token in _PRECEDENCE_MACHINE:
+            # A group of our own (Google Groups) marks every mail it relays "list".
+            if token in _PRECEDENCE_MACHINE and not (ours and token == "list"):
                 return f"{name}: {token}"
-    ours = _is_our_list(message, support_lists)
     if not ours:
         for value in message.header_all("List-Id"):
             if value.strip():

@@ -10,6 +10,7 @@ import smtplib
 import sys
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,13 +69,35 @@ def html_of(msg: EmailMessage) -> str:
     return part.get_content() if part is not None else ""  # type: ignore[union-attr]
 
 
+class StampedDelivery:
+    """Dovecot as the SMTP server's delivery target, each mail's arrival stamped at the sandbox's clock.
+
+    mailroom times mail by its IMAP arrival; when the story moves mailroom's clock forward, the
+    sandbox's mail server must live in that same time, as a real one would.
+    """
+
+    def __init__(self, dovecot: Dovecot, now: Callable[[], datetime]) -> None:
+        self.dovecot = dovecot
+        self.now = now
+
+    def append(self, user: str, raw: bytes, folder: str = "INBOX", flags: Iterable[str | bytes] = (),
+               msg_time: datetime | None = None) -> int | None:
+        """Dovecot's append, at the sandbox's time unless one is given."""
+        return self.dovecot.append(user, raw, folder, flags, msg_time or self.now())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.dovecot, name)
+
+
 class Sandbox:
     """Dovecot (support, customer, engineer), an SMTP server delivering into it, and OpsGenie, on loopback."""
 
-    def __init__(self, folder: Path, team_addresses: Iterable[str], opsgenie_key: str) -> None:
+    def __init__(self, folder: Path, team_addresses: Iterable[str], opsgenie_key: str,
+                 now: Callable[[], datetime] | None = None) -> None:
         self.folder = folder
         self.team_addresses = tuple(team_addresses)
         self.opsgenie_key = opsgenie_key
+        self.now = now or (lambda: datetime.now(UTC))
         self.dovecot: Dovecot | None = None
         self.smtp: SmtpServer | None = None
         self.opsgenie: OpsgenieServer | None = None
@@ -100,7 +123,7 @@ class Sandbox:
         except (RuntimeError, OSError) as exc:
             raise SandboxError(f"Dovecot did not start: {exc}") from exc
         self.smtp = SmtpServer().start()
-        self.smtp.deliver_to(self.dovecot, routes(self.team_addresses))
+        self.smtp.deliver_to(StampedDelivery(self.dovecot, self.now), routes(self.team_addresses))  # type: ignore[arg-type]
         try:
             self.opsgenie = OpsgenieServer(api_key=self.opsgenie_key).start()
         except FileNotFoundError as exc:

@@ -149,16 +149,17 @@ class Dovecot:
         if proc is None:
             return
         if proc.poll() is None:
-            # SIGTERM lets the master end the sessions (clients read BYE) and the mail processes
-            # ("imap") finish their writes. The master's own shutdown then takes 1-6 s (a fixed
-            # pause for its logger, login processes waiting on the stopped stats service), so once
-            # no mail process is left the rest of the group is killed at once.
-            proc.terminate()
+            # SIGTERM to the whole group: the mail processes ("imap") say BYE to their clients and
+            # finish their writes (the master alone leaves them running). The master's own shutdown
+            # then takes 1-6 s (a fixed pause for its logger, login processes waiting on the stopped
+            # stats service), so once no mail process is left the rest is killed at once.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
             deadline = time.monotonic() + 5
             while proc.poll() is None and time.monotonic() < deadline:
                 if all(name != "imap" for name, _state in process_group(proc.pid)):
                     break
-                time.sleep(0.02)
+                time.sleep(0.01)
         # Dovecot runs in its own process group: anything of it still alive there is ours to end.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -111,6 +111,12 @@ def test_a_list_id_compared_as_a_whole_value():
     )
 
 
+def test_our_group_marks_relayed_mail_precedence_list():
+    message = mail(("List-Id", "<support.example.com>"), ("Precedence", "list"))
+    assert reason(message, ("support.example.com",)) is None
+    assert reason(message) == "Precedence: list"
+
+
 def test_our_list_does_not_excuse_other_markers():
     message = mail(("List-Id", "<support.example.com>"), ("Precedence", "bulk"))
     assert reason(message, ("support.example.com",)) == "Precedence: bulk"

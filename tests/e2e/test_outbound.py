@@ -1,0 +1,104 @@
+"""Acknowledgements and team notifications: one each, threaded, never looped, never injected."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from email.header import Header
+
+from mailroom import store
+from mailroom.models import Message
+
+from .conftest import CUSTOMER, TEAM, Mailroom
+from .mails import body_text, header, mail, message_id_of
+
+
+def _parsed(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def test_customer_gets_one_acknowledgement_and_the_team_one_notification(mailroom: Mailroom) -> None:
+    question = mail(subject="Cannot export reports to PDF", sender=f"Jane Customer <{CUSTOMER}>")
+    mailroom.dovecot.append("support", question)
+    assert mailroom.run_once() == 0
+    [ticket] = mailroom.tickets()
+    tag = f"[Support #{ticket['id']}]"
+
+    [ack] = mailroom.dovecot.messages("customer")
+    assert tag in header(ack, "Subject")
+    assert header(ack, "In-Reply-To") == message_id_of(question)
+    assert message_id_of(question) in header(ack, "References")
+    assert header(ack, "Auto-Submitted") == "auto-replied"
+    assert header(ack, "X-Loop") == "support@example.com"
+    assert "support@example.com" in header(ack, "From")
+    due = ticket["sla"]["first_response_due"]
+    assert due is not None
+    text = body_text(ack)
+    assert str(ticket["id"]) in text
+    assert "by " in text  # the promised time, in the customer's terms
+
+    notices = [m for m in mailroom.dovecot.messages("engineer") if TEAM in (header(m, "To") or "")]
+    assert len(notices) == 1
+    notice = notices[0]
+    assert tag in header(notice, "Subject")
+    assert header(notice, "Reply-To") == "support@example.com"
+    assert header(notice, "X-Auto-Response-Suppress") == "All"
+
+    # The customer's follow-up: a second notification, no second acknowledgement.
+    mailroom.dovecot.append(
+        "support",
+        mail(subject=f"Re: {tag} Cannot export reports to PDF", in_reply_to=header(ack, "Message-ID"), body="It happens with every invoice."),
+    )
+    assert mailroom.run_once() == 0
+    assert len(mailroom.dovecot.messages("customer")) == 1
+    notices = [m for m in mailroom.dovecot.messages("engineer") if tag in (header(m, "Subject") or "")]
+    assert len(notices) == 2
+
+
+def test_machine_mail_gets_no_acknowledgement(mailroom: Mailroom) -> None:
+    bounce = (
+        b"Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce-1@mx.example.org>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--b--\r\n"
+    )
+    mailroom.dovecot.append("support", bounce)
+    mailroom.dovecot.append("support", mail(subject="I am away", headers={"Auto-Submitted": "auto-replied"}))
+    mailroom.dovecot.append("support", mail(subject="Spam", headers={"X-Spam-Flag": "YES"}, sender="x@example.org"))
+    mailroom.dovecot.append("support", mail(subject="Loop", headers={"X-Loop": "support@example.com"}, sender="y@example.org"))
+    assert mailroom.run_once() == 0
+    assert mailroom.dovecot.count("customer", "INBOX") == 0
+    store.open_database(mailroom.settings().database.url)
+    reasons = [m.machine_reason for m in Message.select().where(Message.direction == "inbound")]
+    assert len(reasons) == 4 and all(reasons)
+
+
+def test_two_auto_responders_do_not_loop(mailroom: Mailroom) -> None:
+    """A naive autoresponder at the customer answers every mail with a fresh one; mailroom stops at its limit."""
+    mailroom.dovecot.append("support", mail(subject="Hello", sender="bot@example.org"))
+    answered = 0
+    for _ in range(60):
+        assert mailroom.run_once() == 0
+        inbox = mailroom.dovecot.messages("customer")
+        for raw in inbox[answered:]:
+            # The bot's answer carries no loop header and no threading: the worst case.
+            mailroom.dovecot.append("support", mail(subject=f"Auto: {header(raw, 'Subject')[:40]} {answered}", sender="bot@example.org"))
+        answered = len(inbox)
+    acks = [m for m in mailroom.dovecot.messages("customer") if header(m, "Auto-Submitted") == "auto-replied"]
+    assert 1 <= len(acks) <= 3
+
+
+def test_customer_text_cannot_add_a_header(mailroom: Mailroom) -> None:
+    raw = mail(subject="placeholder", sender=f"<{CUSTOMER}>").replace(
+        b"Subject: placeholder", b"Subject: Hello\r\nBcc: victim@example.com"
+    )
+    # A header that decodes to CR/LF must not become one either.
+    encoded = Header("Hello\r\nBcc: victim@example.com", "utf-8").encode()
+    raw2 = mail(subject="placeholder", sender="other@example.org").replace(b"Subject: placeholder", f"Subject: {encoded}".encode())
+    mailroom.dovecot.append("support", raw)
+    mailroom.dovecot.append("support", raw2)
+    assert mailroom.run_once() == 0
+    for sent in mailroom.smtp.messages:
+        assert "victim@example.com" not in sent.rcpt_tos
+        assert _parsed(sent.raw)["Bcc"] is None
+        assert b"\r\nBcc:" not in sent.raw
