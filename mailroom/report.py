@@ -211,7 +211,12 @@ def _without(values: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _duration(seconds: float | None) -> str | None:
-    return None if seconds is None else format_duration(timedelta(seconds=round(seconds)))
+    """Human form; minutes are precise enough once a span passes an hour."""
+    if seconds is None:
+        return None
+    if abs(seconds) >= 3600:
+        seconds = round(seconds / 60) * 60
+    return format_duration(timedelta(seconds=round(seconds)))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,16 +9,16 @@ from jinja2 import Environment, StrictUndefined
 from mailroom.report import TARGET
 from mailroom.reportcli import percent
 
-WIDTH, HEIGHT = 880, 260
+WIDE, NARROW, HEIGHT = 1160, 560, 260  # viewBox sizes; the page scales them to its columns
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 16, 44
 GOOD, BAD, NEUTRAL, LINE = "#2e7d32", "#d84315", "#1565c0", "#c62828"
 
 
-def _frame(y_labels: list[tuple[float, str]]) -> dict[str, Any]:
+def _frame(width: int, y_labels: list[tuple[float, str]]) -> dict[str, Any]:
     """The plot area and its horizontal grid lines; fractions 0..1 map bottom to top."""
     plot_h = HEIGHT - TOP - BOTTOM
     return {
-        "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
+        "width": width, "height": HEIGHT, "left": LEFT, "right": width - RIGHT,
         "top": TOP, "bottom": HEIGHT - BOTTOM,
         "grid": [{"y": _y(f, plot_h), "label": label} for f, label in y_labels],
         "bars": [], "xlabels": [], "points": [], "paths": [], "target": None, "empty": False,
@@ -29,21 +29,21 @@ def _y(fraction: float, plot_h: float) -> float:
     return round(TOP + plot_h * (1 - fraction), 1)
 
 
-def _bands(count: int) -> tuple[float, float]:
-    plot_w = WIDTH - LEFT - RIGHT
+def _bands(width: int, count: int) -> tuple[float, float]:
+    plot_w = width - LEFT - RIGHT
     band = plot_w / max(count, 1)
     return band, min(band * 0.7, 60)
 
 
 def _label_every(count: int) -> int:
-    return max(1, -(-count // 16))  # at most 16 labels under the x axis
+    return max(1, -(-count // 10))  # at most 10 labels under the x axis
 
 
 def achievement_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     """Weekly first-response achievement as bars, with the target as a dashed line."""
-    chart = _frame([(f / 4, f"{f * 25}%") for f in range(5)])
+    chart = _frame(WIDE, [(f / 4, f"{f * 25}%") for f in range(5)])
     plot_h = chart["bottom"] - TOP
-    band, bar = _bands(len(weeks))
+    band, bar = _bands(WIDE, len(weeks))
     for i, week in enumerate(weeks):
         x = LEFT + band * i + (band - bar) / 2
         fr = week["first_response"]
@@ -67,9 +67,9 @@ def histogram_chart(buckets: list[dict[str, Any]]) -> dict[str, Any]:
     """How many tickets were first answered within each span of working time."""
     peak = max((b["count"] for b in buckets), default=0)
     scale = _nice(peak)
-    chart = _frame([(f / 4, str(round(scale * f / 4))) for f in range(5)])
+    chart = _frame(NARROW, [(f / 4, str(round(scale * f / 4))) for f in range(5)])
     plot_h = chart["bottom"] - TOP
-    band, bar = _bands(len(buckets))
+    band, bar = _bands(NARROW, len(buckets))
     for i, bucket in enumerate(buckets):
         x = LEFT + band * i + (band - bar) / 2
         chart["xlabels"].append({"x": round(x + bar / 2, 1), "label": bucket["label"]})
@@ -86,9 +86,9 @@ def histogram_chart(buckets: list[dict[str, Any]]) -> dict[str, Any]:
 
 def csat_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     """Weekly CSAT score as a line; weeks without answers leave a gap."""
-    chart = _frame([(f / 4, f"{f * 25}%") for f in range(5)])
+    chart = _frame(NARROW, [(f / 4, f"{f * 25}%") for f in range(5)])
     plot_h = chart["bottom"] - TOP
-    band, _ = _bands(len(weeks))
+    band, _ = _bands(NARROW, len(weeks))
     segment: list[str] = []
     for i, week in enumerate(weeks):
         x = round(LEFT + band * i + band / 2, 1)
@@ -156,7 +156,7 @@ PAGE = """<!DOCTYPE html>
   th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
   th { color: #57606a; font-weight: 600; }
   td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-  svg { display: block; max-width: 100%; height: auto; }
+  svg.chart { display: block; width: 100%; height: auto; }
   svg text { font: 11px system-ui, sans-serif; fill: #57606a; }
   .note { color: #57606a; font-size: 13px; }
   .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }

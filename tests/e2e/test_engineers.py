@@ -1,0 +1,144 @@
+"""Engineers answer from their mail client: relayed once, commands applied, spoofing refused."""
+
+from __future__ import annotations
+
+from .conftest import CUSTOMER, TEAM, Mailroom
+from .mails import body_text, header, mail, message_id_of, reply
+
+ANSWER = (
+    "Hi Jane,\n\nthe export failed because the report had more than 10,000 rows. I raised the limit "
+    "for your account, so exporting works again now. If it fails once more, please send us the "
+    "report's name and we will look at it straight away.\n\nEve"
+)
+
+
+def _ticket_and_notice(room: Mailroom, subject: str = "Export to PDF fails") -> tuple[dict, bytes, bytes]:
+    question = mail(subject=subject, sender=f"Jane Customer <{CUSTOMER}>")
+    room.dovecot.append("support", question)
+    assert room.run_once() == 0
+    [ticket] = room.tickets()
+    [notice] = [m for m in room.dovecot.messages("engineer") if TEAM in (header(m, "To") or "")]
+    return ticket, question, notice
+
+
+def _relays(room: Mailroom) -> list[bytes]:
+    return [m for m in room.dovecot.messages("customer") if header(m, "Auto-Submitted") != "auto-replied"]
+
+
+def test_reply_is_relayed_once_with_new_text_only_and_commands_applied(mailroom: Mailroom) -> None:
+    ticket, question, notice = _ticket_and_notice(mailroom)
+    mailroom.dovecot.append("support", reply(notice, "#priority P2\n" + ANSWER))
+    assert mailroom.run_once() == 0
+
+    [relay] = _relays(mailroom)
+    text = body_text(relay)
+    assert "raised the limit" in text
+    assert "#priority" not in text
+    assert "New ticket" not in text and "wrote:" not in text  # no quoted notification
+    assert header(relay, "In-Reply-To") == message_id_of(question)
+    assert f"[Support #{ticket['id']}]" in header(relay, "Subject")
+    assert "via Example Support" in header(relay, "From")
+
+    [ticket] = mailroom.tickets()
+    assert ticket["priority"] == "P2"
+    assert ticket["first_response_at"] is not None
+    assert ticket["status"] == "open"
+    kinds = [m["kind"] for m in ticket["messages"] if m["direction"] == "inbound"]
+    assert kinds == ["customer", "agent"]
+
+
+def test_note_reaches_nobody_outside(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    sent_before = len(mailroom.smtp.messages)
+    mailroom.dovecot.append("support", reply(notice, "#note\nCustomer called, it is the 10k row limit again."))
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []
+    assert all(CUSTOMER not in m.rcpt_tos for m in mailroom.smtp.messages[sent_before:])
+    [ticket] = mailroom.tickets()
+    assert [m["kind"] for m in ticket["messages"] if m["direction"] == "inbound"] == ["customer", "note"]
+    assert ticket["first_response_at"] is None
+
+
+def test_invalid_command_applies_nothing_and_tells_the_engineer(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    mailroom.dovecot.append("support", reply(notice, "#priority P1\n#stauts solved\n" + ANSWER))
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []
+    [ticket] = mailroom.tickets()
+    assert ticket["priority"] == "P3" and ticket["status"] == "new"
+    errors = [m for m in mailroom.dovecot.messages("engineer") if "#stauts" in body_text(m)]
+    assert len(errors) == 1
+
+
+def test_spoofed_agent_mail_is_a_customers_when_authentication_is_required(mailroom: Mailroom) -> None:
+    text = mailroom.config.read_text().replace(
+        'secret_env = "MAILROOM_SECRET"', 'secret_env = "MAILROOM_SECRET"\ntrusted_authserv_id = "mx.example.com"'
+    )
+    mailroom.config.write_text(text)
+    ticket, _, notice = _ticket_and_notice(mailroom)
+    forged = [
+        {"Authentication-Results": "mx.example.com; dmarc=fail header.from=example.com"},
+        {},
+        {"Authentication-Results": "mx.evil.example.net; dmarc=pass header.from=example.com"},
+    ]
+    for headers in forged:
+        mailroom.dovecot.append("support", reply(notice, "#status solved\n" + ANSWER, headers=headers))
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []
+    [ticket] = mailroom.tickets()
+    assert ticket["status"] == "new"
+    inbound = [m for m in ticket["messages"] if m["direction"] == "inbound"]
+    assert [m["kind"] for m in inbound] == ["customer"] * 4
+    assert any("not authenticated" in e["detail"] for e in ticket["events"])
+
+    mailroom.dovecot.append(
+        "support",
+        reply(notice, "#status solved\n" + ANSWER, headers={"Authentication-Results": "mx.example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"}),
+    )
+    assert mailroom.run_once() == 0
+    assert len(_relays(mailroom)) == 1
+    [ticket] = mailroom.tickets()
+    assert ticket["status"] == "solved"
+
+
+def test_out_of_office_reaches_no_customer_and_meets_no_sla(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    ooo = reply(
+        notice,
+        "I am out of the office until Monday with limited access to email.",
+        headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+    ).replace(b"Subject: Re:", b"Subject: Automatic reply: Re:")
+    mailroom.dovecot.append("support", ooo)
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []
+    [ticket] = mailroom.tickets()
+    assert ticket["first_response_at"] is None
+    assert ticket["status"] == "new"
+    assert [m["kind"] for m in ticket["messages"] if m["direction"] == "inbound"] == ["customer", "note"]
+
+
+def test_engineer_answering_the_customer_directly_is_not_relayed_again(mailroom: Mailroom) -> None:
+    _, question, _ = _ticket_and_notice(mailroom)
+    direct = reply(question, ANSWER, to=CUSTOMER, cc="support@example.com")
+    mailroom.dovecot.append("support", direct)
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []  # the customer got it from the engineer, not from us
+    [ticket] = mailroom.tickets()
+    assert ticket["first_response_at"] is not None
+
+
+def test_engineer_opens_a_ticket_for_a_customer(mailroom: Mailroom) -> None:
+    mailroom.dovecot.append(
+        "support",
+        mail(
+            subject="Your migration window",
+            sender="Eve Engineer <engineer@example.com>",
+            body="#requester customer@example.org\n" + ANSWER,
+        ),
+    )
+    assert mailroom.run_once() == 0
+    [ticket] = mailroom.tickets()
+    assert ticket["requester"] == CUSTOMER
+    [relay] = _relays(mailroom)
+    assert "#requester" not in body_text(relay)
+    assert not [m for m in mailroom.dovecot.messages("customer") if header(m, "Auto-Submitted") == "auto-replied"]
