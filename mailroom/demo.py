@@ -475,7 +475,8 @@ def relay_answer(story: Story) -> list[str]:
     story.sandbox.send(answer, [SUPPORT])
     relay = story.mail_to("customer", lambda m: "Export > CSV" in text_of(m))
     text = text_of(relay)
-    if "#status" in text or any(line in text for line in first_lines(text_of(story.notification), 2)):
+    quoted = "wrote:" in text or any(line in text for line in first_lines(text_of(story.notification), 2))
+    if "#status" in text or quoted:
         raise DemoError(f"the relay carries the command or the quoted notification:\n{text}")
     return [
         f"Engineer: {answer['Subject']} (first line: #status solved, the notification quoted below)",
@@ -657,6 +658,9 @@ def main(argv: list[str] | None = None, steps: tuple[Step, ...] = STEPS) -> int:
         progress.say("The demo was interrupted.")
         code = 130
     finally:
+        # A second Ctrl-C or SIGTERM must not cut the clean-up short and leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if story.mailroom is not None:
             status = story.mailroom.stop()
             if code == 0 and status not in (0, None):

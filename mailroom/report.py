@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ HISTOGRAM_LABELS = ("< 15m", "15m–1h", "1–2h", "2–4h", "4–8h", "8–16h"
 
 @dataclass
 class Tally:
-    """Met and breached counts of one group; `pending` are still running and not yet due."""
+    """Met and breached counts of one group; `pending`: not decided (running before due, paused, stopped)."""
 
     tickets: int = 0
     met: int = 0
@@ -57,9 +57,8 @@ class Tally:
 
 @dataclass
 class Week:
-    """One ISO week's figures for the charts."""
+    """One ISO week's CSAT answers, for the charts."""
 
-    first: Tally = field(default_factory=Tally)
     responses: int = 0
     satisfied: int = 0
 

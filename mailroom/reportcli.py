@@ -89,7 +89,7 @@ def text(data: dict[str, Any]) -> str:
         f"Tickets solved  {data['solved']}",
         "",
         f"First response: {percent(first['achievement'])} on time (target {percent(TARGET)}), "
-        f"{first['met']} met, {first['breached']} breached, {first['pending']} not yet due"
+        f"{first['met']} met, {first['breached']} breached, {first['pending']} pending"
         + (f", {first['without_clock']} without an SLA clock" if first["without_clock"] else ""),
         *_achievement_rows("team", first["by_team"]),
         *_achievement_rows("priority", first["by_priority"]),

@@ -156,6 +156,7 @@ PAGE = """<!DOCTYPE html>
   th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
   th { color: #57606a; font-weight: 600; }
   td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+  td.t { white-space: nowrap; }
   svg.chart { display: block; width: 100%; height: auto; }
   svg text { font: 11px system-ui, sans-serif; fill: #57606a; }
   .note { color: #57606a; font-size: 13px; }
@@ -165,7 +166,7 @@ PAGE = """<!DOCTYPE html>
 </head>
 <body>
 <h1>Support report</h1>
-<p class="scope">Tickets created {{ r.range.since or "from the beginning" }} – {{ r.range.until or "now" }} (UTC),
+<p class="scope">Tickets created {{ r.range.since or "any time" }} to {{ r.range.until or "now" }} (UTC dates),
   {% if r.range.team %}team {{ r.range.team }}{% else %}all teams{% endif %}. Generated {{ r.range.generated_at }}.</p>
 
 {% macro ach(v) %}<span class="{{ 'ok' if v is not none and v >= target else 'low' if v is not none else '' }}">{{ v | percent }}</span>{% endmacro %}
@@ -235,7 +236,7 @@ PAGE = """<!DOCTYPE html>
 
 {% macro groups(title, rows) %}
 <table>
-  <tr><th>{{ title }}</th><th class="n">tickets</th><th class="n">met</th><th class="n">breached</th><th class="n">not yet due</th><th class="n">on time</th></tr>
+  <tr><th>{{ title }}</th><th class="n">tickets</th><th class="n">met</th><th class="n">breached</th><th class="n">pending</th><th class="n">on time</th></tr>
   {% for name, g in rows.items() %}
   <tr><td>{{ name }}</td><td class="n">{{ g.tickets }}</td><td class="n">{{ g.met }}</td><td class="n">{{ g.breached }}</td><td class="n">{{ g.pending }}</td><td class="n">{{ ach(g.achievement) }}</td></tr>
   {% endfor %}
@@ -252,7 +253,7 @@ PAGE = """<!DOCTYPE html>
   <table>
     <tr><th>ticket</th><th>priority</th><th>team</th><th>metric</th><th>due</th><th class="n">overdue</th><th>subject</th></tr>
     {% for b in r.breaching_now.tickets %}
-    <tr><td>#{{ b.ticket }}</td><td>{{ b.priority }}</td><td>{{ b.team }}</td><td>{{ b.metrics | join(", ") }}</td><td>{{ b.due or "-" }}</td><td class="n">{{ b.overdue or "-" }}</td><td>{{ b.subject }}</td></tr>
+    <tr><td>#{{ b.ticket }}</td><td>{{ b.priority }}</td><td>{{ b.team }}</td><td>{{ b.metrics | join(", ") }}</td><td class="t">{{ b.due or "-" }}</td><td class="n">{{ b.overdue or "-" }}</td><td>{{ b.subject }}</td></tr>
     {% endfor %}
   </table>
   {% else %}<p class="note">No unsolved ticket is past an SLA due time.</p>{% endif %}
@@ -264,7 +265,7 @@ PAGE = """<!DOCTYPE html>
   <table>
     <tr><th>ticket</th><th>when</th><th>rating</th><th>comment</th></tr>
     {% for c in r.csat.comments %}
-    <tr><td>#{{ c.ticket }}</td><td>{{ c.at }}</td><td>{{ c.rating or "-" }}</td><td><blockquote>{{ c.comment }}</blockquote></td></tr>
+    <tr><td>#{{ c.ticket }}</td><td class="t">{{ c.at }}</td><td>{{ c.rating or "-" }}</td><td><blockquote>{{ c.comment }}</blockquote></td></tr>
     {% endfor %}
   </table>
   {% else %}<p class="note">No comments in this range.</p>{% endif %}

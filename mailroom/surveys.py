@@ -228,18 +228,27 @@ def comment_of(text: str) -> str:
     return comment if _WORD.search(comment) else ""
 
 
+# A typed rating opens the reply: the word alone or followed by punctuation ("Good, thanks"), so
+# "Good morning, the export fails again" stays a follow-up; a digit stands alone ("4", "4/5").
+_TYPED_RATING = re.compile(
+    r"^\s*(?:(good|okay|ok|bad)(?:\s*$|\s*[,.!:;–—-]+\s*(.*)$)"
+    r"|([1-5])\s*(?:/\s*5|out of 5|stars?)?\s*[.!]?\s*$)",
+    re.IGNORECASE,
+)
+
+
 def _rating_in_reply(ctx: Context, text: str) -> tuple[str | None, str]:
-    """A reply typed to the survey: its first word may be a rating ("Good", "bad – slow", "4")."""
+    """The rating typed at the top of a reply to the survey, and the comment after it."""
     first, _, rest = (text or "").strip().partition("\n")
-    match = re.match(r"^\s*(good|okay|ok|bad|[1-5])\b\W*(.*)$", first, re.IGNORECASE)
+    match = _TYPED_RATING.match(first)
     if not match:
         return None, ""
-    rating = match.group(1).lower()
+    rating = (match.group(1) or match.group(3)).lower()
     rating = "okay" if rating == "ok" else rating
     allowed = {value for value, _ in SCALES.get(_scale(ctx), SCALES["good-okay-bad"])}
     if rating not in allowed:
         return None, ""
-    return rating, comment_of(f"{match.group(2)}\n{rest}")
+    return rating, comment_of(f"{match.group(2) or ''}\n{rest}")
 
 
 def _may_answer(ticket_id: int, ticket: Ticket, sender: str) -> bool:

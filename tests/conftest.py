@@ -15,6 +15,7 @@ from tests.harness.database import (
     sqlite_url,
 )
 from tests.harness.dovecot import Dovecot
+from tests.harness.opsgenie import OpsgenieServer
 from tests.harness.smtp import SmtpServer
 
 # -- IMAP --------------------------------------------------------------------------------------
@@ -80,4 +81,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 # -- OpsGenie ----------------------------------------------------------------------------------
-# Reserved: the `opsgenie` fixture (tests.harness.opsgenie.OpsgenieServer) goes here.
+@pytest.fixture
+def opsgenie() -> Iterator[OpsgenieServer]:
+    """A local server speaking OpsGenie's alert API (and PagerDuty Events v2 and a webhook), one per test."""
+    with OpsgenieServer(api_key="test-key") as server:
+        yield server
+    assert server.errors == []

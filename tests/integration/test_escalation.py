@@ -48,14 +48,6 @@ def secret(value: str) -> SimpleNamespace:
 
 
 @pytest.fixture
-def opsgenie() -> Iterator[OpsgenieServer]:
-    """A fresh fake per test."""
-    with OpsgenieServer(api_key="test-key") as server:
-        yield server
-    assert server.errors == []
-
-
-@pytest.fixture
 def escalator(opsgenie: OpsgenieServer) -> Iterator[OpsgenieEscalator]:
     """An OpsGenie escalator pointed at the fake."""
     esc = OpsgenieEscalator(opsgenie.url, KEY)

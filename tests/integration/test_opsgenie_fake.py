@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,14 +21,6 @@ ALERT: dict[str, Any] = {"message": "Ticket #7: first response overdue", "alias"
 
 # One client for the module: a new one per request costs more than the request.
 http = httpx.Client(timeout=5)
-
-
-@pytest.fixture
-def opsgenie() -> Iterator[OpsgenieServer]:
-    """A fresh fake per test."""
-    with OpsgenieServer(api_key="test-key") as server:
-        yield server
-    assert server.errors == []
 
 
 def create(server: OpsgenieServer, body: object, headers: dict[str, str] | None = None) -> httpx.Response:

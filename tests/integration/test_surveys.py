@@ -202,6 +202,9 @@ def test_zero_delay_sends_in_the_same_cycle_and_the_1_to_5_scale(db: None, tmp_p
     assert [a for a in (address(ticket, str(n)) for n in range(1, 6)) if a in text] == [
         address(ticket, str(n)) for n in range(1, 6)]
     assert address(ticket, "good") not in text
+    survey_id = Message.get((Message.ticket == ticket.id) & (Message.kind == "survey")).message_id
+    assert surveys.match(ctx, inbound(ANN, text="4/5", in_reply_to=survey_id)).rating == "4"
+    assert surveys.match(ctx, inbound(ANN, text="Good", in_reply_to=survey_id)) is None  # not on this scale
 
 
 @pytest.mark.parametrize("fields", [
@@ -307,7 +310,11 @@ def test_a_reply_to_the_survey_mail(ctx: Context) -> None:
     assert (found.ticket_id, found.rating, found.comment, found.forged) == (
         ticket.id, "good", "thanks for the quick fix!", False)
     # Without a rating it is a follow-up: the survey mail promises that a reply reopens the ticket.
-    assert surveys.match(ctx, inbound(ANN, text="It is still broken.", in_reply_to=survey_id)) is None
+    for text in ("It is still broken.", "Good morning, the export fails again.", "Bad news: still broken",
+                 "3 more exports failed", "Okay so it broke again"):
+        assert surveys.match(ctx, inbound(ANN, text=text, in_reply_to=survey_id)) is None, text
+    for text, rating in (("Bad", "bad"), ("ok.", "okay"), ("Bad - it took a week", "bad")):
+        assert surveys.match(ctx, inbound(ANN, text=text, in_reply_to=survey_id)).rating == rating
     # A stranger's rated reply is not the requester's answer.
     assert surveys.match(ctx, inbound(BOB, text="Bad", in_reply_to=survey_id)).forged
 
