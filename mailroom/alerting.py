@@ -10,7 +10,6 @@ from mailroom import retry, sla, store
 from mailroom.context import Context
 from mailroom.escalation import MESSAGE_MAX, TAGS_MAX, Alert, Escalator, Outcome, shorten
 from mailroom.models import Clock, OutboxItem, Page, Ticket, database
-from mailroom.units import parse_duration
 
 log = logging.getLogger("mailroom.alerting")
 
@@ -103,11 +102,8 @@ def queue_close(ctx: Context, ticket_id: int | None, alias: str, note: str = "")
 # --- sending ----------------------------------------------------------------------------------
 
 
-def _give_up_after(settings: Any) -> timedelta:
-    value = getattr(getattr(settings, "escalation", None), "give_up_after", None)
-    if isinstance(value, timedelta):
-        return value
-    return parse_duration(value) if isinstance(value, str) and value.strip() else GIVE_UP_AFTER
+def _give_up_after(ctx: Context) -> timedelta:
+    return getattr(getattr(ctx.settings, "escalation", None), "give_up_after", GIVE_UP_AFTER)
 
 
 def flush_alerts_once(ctx: Context, escalator: Escalator) -> int:
@@ -176,7 +172,7 @@ def _record(ctx: Context, row: OutboxItem, outcome: Outcome) -> None:
         _alert_state(row, "open" if row.action == "open" else "closed", None)
         return
     row.last_error = outcome.error or f"HTTP {outcome.status}"
-    if outcome.state == "retry" and ctx.now - row.created_at < _give_up_after(ctx.settings):
+    if outcome.state == "retry" and ctx.now - row.created_at < _give_up_after(ctx):
         wait = retry.backoff(row.attempts)
         if outcome.retry_after:  # the server said when; never beyond the usual ceiling
             wait = max(wait, min(timedelta(seconds=outcome.retry_after), timedelta(seconds=retry.CEILING)))

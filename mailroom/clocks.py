@@ -20,7 +20,6 @@ from mailroom.calendar import Calendar
 from mailroom.context import Context
 from mailroom.models import Clock, Event, OutboxItem, Page, Ticket
 from mailroom.policies import Policy
-from mailroom.units import parse_duration
 
 OPEN = ("running", "paused")
 RESPONSES = ("first_response", "next_response")
@@ -44,17 +43,6 @@ def escalation_configured(settings: Any) -> bool:
     """False when breaches are mailed to the team: OpsGenie is the backend but not configured."""
     backend = getattr(getattr(settings, "escalation", None), "backend", "opsgenie")
     return backend != "opsgenie" or getattr(settings, "opsgenie", None) is not None
-
-
-def _span(value: Any, default: timedelta) -> timedelta:
-    """A settings duration, whether already parsed or still written as "4d"."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, str) and value.strip():
-        return parse_duration(value)
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    return default
 
 
 def _start(ticket: Ticket, metric: str, at: datetime, policy: Policy, calendar: Calendar) -> Clock | None:
@@ -364,8 +352,7 @@ def _warnings(ctx: Context, report: dict[str, int]) -> None:
 def _auto_close(ctx: Context, report: dict[str, int]) -> None:
     from mailroom import tickets as lifecycle  # tickets calls into this module
 
-    limits = getattr(ctx.settings, "limits", None)
-    after = _span(getattr(limits, "close_solved_after", None), CLOSE_SOLVED_AFTER)
+    after = getattr(getattr(ctx.settings, "limits", None), "close_solved_after", CLOSE_SOLVED_AFTER)
     stale = _locked(
         Ticket.select()
         .where((Ticket.status == "solved") & (Ticket.solved_at <= ctx.now - after))

@@ -14,8 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from mailroom.errors import ConfigError
 from mailroom.credentials import Secret, Source
+from mailroom.errors import ConfigError
 from mailroom.units import parse_duration, parse_size
 
 DEFAULT_CONFIG = "mailroom.toml"

@@ -11,7 +11,7 @@ from typing import Any
 
 import schedule
 
-from mailroom import alerting, clock, clocks, health, logs, store
+from mailroom import alerting, clock, clocks, health, logs, store, surveys
 from mailroom.errors import TransientError
 from mailroom.escalation import build_escalator
 from mailroom.imap import MailboxConnection
@@ -75,6 +75,7 @@ class Worker:
         ctx = self.service.context()
         with database.atomic():
             clocks.check_sla_once(ctx)
+            surveys.send_due(ctx)
 
     def flush_mail(self) -> None:
         """Send what the outbox holds for now."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import peewee as pw
 
-from mailroom import agents, store, tickets
+from mailroom import agents, store, surveys, tickets
 from mailroom.context import Context
 from mailroom.loops import automatic_mail_reason
 from mailroom.message import Inbound
@@ -76,6 +76,12 @@ def ingest(
 
 def _apply(ctx: Context, message: Inbound, key: str, place: Placement, imported: bool) -> Ingested:
     machine = automatic_mail_reason(message, ctx.support_address, ctx.settings.support.lists)
+    answer = None if imported else surveys.match(ctx, message)
+    if answer is not None:
+        # A survey answer is a rating: it never opens or reopens a ticket.
+        row = _store_message(message, key, place, machine)
+        surveys.record(ctx, row, message, answer)
+        return Ingested("stored", answer.ticket_id, "survey answer: " + answer.reason)
     is_agent, why = agents.sender_is_agent(ctx, message)
     threading = thread(
         message,

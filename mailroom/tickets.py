@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from mailroom import clocks, outbound, store
+from mailroom import clocks, outbound, store, surveys
 from mailroom.context import Context
 from mailroom.engine import decide
 from mailroom.message import Inbound
@@ -148,3 +148,4 @@ def set_status(ctx: Context, ticket: Ticket, status: str, actor: str) -> None:
     ticket.save()
     store.record_event(ticket.id, ctx.now, actor, "status", f"{old} → {status}")
     clocks.status_changed(ctx, ticket, old, status, ctx.now)
+    surveys.status_changed(ctx, ticket, old, status)

@@ -303,6 +303,16 @@ def test_page_and_solved_close_both(ctx: Context) -> None:
     assert len(alert_rows(ticket, "close")) == 3  # nothing closed twice
 
 
+def test_paging_a_team_again_reopens_its_page(ctx: Context) -> None:
+    ticket = open_ticket(ctx)
+    clocks.page(ctx, ticket, "security", "page-security", "first")
+    tickets.set_status(ctx, ticket, "solved", "agent@example.com")
+    tickets.set_status(ctx, ticket, "open", "agent@example.com")
+    clocks.page(ctx, ticket, "security", "page-security", "again")
+    assert [p.state for p in Page.select().where(Page.ticket == ticket.id)] == ["open"]
+    assert [r.action for r in alert_rows(ticket)] == ["open", "close", "open"]
+
+
 def test_warning_is_mailed_once(ctx: Context) -> None:
     ticket = open_ticket(ctx)
     clocks.check_sla_once(at(ctx, T0 + timedelta(minutes=44)))
