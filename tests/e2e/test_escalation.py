@@ -169,7 +169,6 @@ def test_throttled_and_failing_service_gets_the_alert_exactly_once(paged: Mailro
 def test_rejected_alert_is_not_retried_and_shows_on_the_ticket(paged: Mailroom) -> None:
     og = paged.opsgenie  # type: ignore[attr-defined]
     ticket, created = _open(paged, "Site is down")
-    alias = f"mailroom-ticket-{ticket['id']}-first_response"
     og.fail_next(1, status=422)
     for minute in (61, 75, 90, 120):
         _at(timedelta(minutes=minute), created)
