@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from mailroom.models import Clock, OutboxItem, Page, Ticket, database
 
 log = logging.getLogger("mailroom.alerting")
 
-BATCH = 20  # rows per claim: even at the 10 s timeout each, a batch ends well within its 5 min lease
+BATCH = 5  # rows per claim: even a slow backend answers these well within the claim's 5 min lease
 GIVE_UP_AFTER = timedelta(days=5)
 DETAIL_MAX = 1000  # of the subject in an alert: details must stay within 8,000 characters
 ALERT_FIELDS = ("alias", "message", "description", "priority", "tags", "details", "responders")
@@ -109,17 +110,23 @@ def _give_up_after(ctx: Context) -> timedelta:
 def flush_alerts_once(ctx: Context, escalator: Escalator) -> int:
     """Send the alert rows that are due, in order per alias; the number acknowledged."""
     sent = 0
-    seen: set[int] = set()
+    tried: set[int] = set()
+    waits: Counter[int] = Counter()
     while True:
         rows = store.claim_due("alert", ctx.now, limit=BATCH)
-        fresh = [row for row in rows if row.id not in seen]
-        # A row seen already waits behind an earlier row of its alias: leave it for the next cycle.
-        _release([row for row in rows if row.id in seen])
+        # A row that waited twice behind an earlier row of its alias (held by another worker) is left
+        # for the next cycle, so this loop always ends.
+        fresh = [row for row in rows if row.id not in tried and waits[row.id] < 2]
+        _release([row for row in rows if row not in fresh])
         if not fresh:
             return sent
-        seen.update(row.id for row in fresh)
         for row in fresh:
-            sent += _send(ctx, escalator, row)
+            result = _send(ctx, escalator, row)
+            if result == "waiting":
+                waits[row.id] += 1
+            else:
+                tried.add(row.id)
+                sent += result == "sent"
 
 
 def _release(rows: list[OutboxItem]) -> None:
@@ -127,8 +134,10 @@ def _release(rows: list[OutboxItem]) -> None:
         OutboxItem.update(claimed_until=None).where(OutboxItem.id.in_([r.id for r in rows])).execute()
 
 
-def _send(ctx: Context, escalator: Escalator, row: OutboxItem) -> int:
-    """One row: sent, retried later, or refused for good. 1 when the backend acknowledged it."""
+def _send(ctx: Context, escalator: Escalator, row: OutboxItem) -> str:
+    """One row: sent, retried later, refused for good, or waiting behind an earlier row of its alias."""
+    if OutboxItem.select(OutboxItem.state).where(OutboxItem.id == row.id).scalar() != "queued":
+        return "gone"  # another worker sent it after this claim's lease ran out
     before = (
         OutboxItem.select(OutboxItem.next_attempt_at)
         .where((OutboxItem.alias == row.alias) & (OutboxItem.kind == "alert")
@@ -140,7 +149,7 @@ def _send(ctx: Context, escalator: Escalator, row: OutboxItem) -> int:
         # A close must not overtake the open it closes: wait until the earlier row is done.
         OutboxItem.update(claimed_until=None, next_attempt_at=max(before.next_attempt_at, ctx.now)).where(
             OutboxItem.id == row.id).execute()
-        return 0
+        return "waiting"
     try:
         outcome = _call(escalator, row)
     except Exception as exc:  # a backend bug must not stop the other rows; retried like a server away
@@ -148,7 +157,7 @@ def _send(ctx: Context, escalator: Escalator, row: OutboxItem) -> int:
         outcome = Outcome("retry", None, f"{type(exc).__name__}: {exc}")
     with database.atomic():
         _record(ctx, row, outcome)
-    return 1 if outcome.state == "sent" else 0
+    return outcome.state
 
 
 def _call(escalator: Escalator, row: OutboxItem) -> Outcome:

@@ -49,7 +49,7 @@ def open_database(url: str, password: str | None = None) -> pw.Database:
         )
     elif parsed.scheme in ("postgresql", "postgres"):
         kwargs = {"password": password} if password else {}
-        db = connect(url.replace("postgres://", "postgresql://", 1), autorollback=True, **kwargs)
+        db = connect(url.replace("postgres://", "postgresql://", 1), **kwargs)
     else:
         raise ConfigError(f'database.url: expected sqlite:/// or postgresql://, got "{url}"')
     database.initialize(db)

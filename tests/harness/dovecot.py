@@ -187,10 +187,14 @@ class Dovecot:
 
     def _launch(self) -> None:
         self._write_config()
-        # Dovecot refuses to start while an older instance's pid file names a live process;
-        # a stale one from a killed run must not stop this start.
-        with contextlib.suppress(FileNotFoundError):
-            (self.folder / "run" / "master.pid").unlink()
+        # No process of an earlier run is alive (stop() waits for that), so its pid file and lock
+        # files are stale: left in place, a new master waits ~12 s for the dotlock on
+        # state/instances, and mail processes for a maildir's uidlist lock.
+        stale = [self.folder / "run" / "master.pid", *(self.folder / "run" / "state").glob("*.lock"),
+                 *(self.folder / "mail").glob("**/dovecot-uidlist.lock")]
+        for path in stale:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
         log = self.log_path.open("ab")
         try:
             proc = subprocess.Popen(

@@ -497,3 +497,12 @@ def test_heartbeat_is_pinged_when_named(db: None, tmp_path: Path, opsgenie: Opsg
     unnamed = Context(settings_for(tmp_path, opsgenie.url), parse_rules(RULES), "s" * 32, T0)
     assert alerting.heartbeat(unnamed, escalator) is None
     assert len(opsgenie.pings()) == 1
+
+
+def test_one_flush_sends_every_due_row(ctx: Context, opsgenie: OpsgenieServer, escalator: OpsgenieEscalator) -> None:
+    opened = [open_ticket(ctx) for _ in range(12)]
+    due = at(ctx, T0 + timedelta(hours=1))
+    clocks.check_sla_once(due)
+    assert alerting.flush_alerts_once(due, escalator) == 12
+    assert sorted(r.alias for r in opsgenie.creates()) == sorted(
+        f"mailroom-ticket-{t.id}-first_response" for t in opened)
