@@ -38,19 +38,17 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
     if block.error:
         _refuse(ctx, ticket, row, message, block)
         return
-    apply_commands(ctx, ticket, block, message.from_addr, message.arrived_at)
     body = block.body.strip()
-    if block.is_note or not body:
-        row.kind = "note"
-        row.new_text = block.body
-        row.save()
-        if block.is_note:
-            store.record_event(ticket.id, ctx.now, message.from_addr, "note", "internal note")
-        return
-    row.kind = "agent"
+    row.kind = "note" if block.is_note or not body else "agent"
     row.new_text = block.body
     row.save()
-    _respond(ctx, ticket, row, message, block)
+    if row.kind == "agent":
+        # The reply counts before the commands apply: "#status solved" above an answer
+        # must meet the first response, not stop its clock unanswered.
+        _respond(ctx, ticket, row, message, block)
+    elif block.is_note:
+        store.record_event(ticket.id, ctx.now, message.from_addr, "note", "internal note")
+    apply_commands(ctx, ticket, block, message.from_addr)
 
 
 def _respond(ctx: Context, ticket: Ticket, row: Message, message: Inbound, block: CommandBlock) -> None:
@@ -92,7 +90,7 @@ def _refuse(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound,
     outbound.agent_error(ctx, ticket, row, message, block.error or "invalid command")
 
 
-def apply_commands(ctx: Context, ticket: Ticket, block: CommandBlock, actor: str, at) -> None:  # noqa: ANN001
+def apply_commands(ctx: Context, ticket: Ticket, block: CommandBlock, actor: str) -> None:
     """Apply a valid command block to the ticket, each recorded in its event log."""
     for command in block.commands:
         name, arg = command.name, command.argument
@@ -141,9 +139,9 @@ def agent_opens(ctx: Context, row: Message, message: Inbound) -> tuple[bool, Tic
     )
     assert ticket is not None
     store.record_event(ticket.id, ctx.now, message.from_addr, "opened for", requester)
-    apply_commands(ctx, ticket, block, message.from_addr, message.arrived_at)
     row.new_text = block.body
     row.save()
     if block.body.strip() and not block.is_note:
         _respond(ctx, ticket, row, message, block)
+    apply_commands(ctx, ticket, block, message.from_addr)
     return True, ticket

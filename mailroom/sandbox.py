@@ -70,11 +70,10 @@ def html_of(msg: EmailMessage) -> str:
 
 
 class StampedDelivery:
-    """Dovecot as the SMTP server's delivery target, each mail's arrival stamped at the sandbox's clock.
+    """Dovecot as the SMTP server's delivery target, each mail's arrival stamped at the sandbox's clock."""
 
-    mailroom times mail by its IMAP arrival; when the story moves mailroom's clock forward, the
-    sandbox's mail server must live in that same time, as a real one would.
-    """
+    # mailroom times mail by its IMAP arrival: when the demo moves mailroom's clock forward, the
+    # sandbox's mail server must live in that same time, as a real one does in real time.
 
     def __init__(self, dovecot: Dovecot, now: Callable[[], datetime]) -> None:
         self.dovecot = dovecot

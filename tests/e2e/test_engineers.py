@@ -142,3 +142,14 @@ def test_engineer_opens_a_ticket_for_a_customer(mailroom: Mailroom) -> None:
     [relay] = _relays(mailroom)
     assert "#requester" not in body_text(relay)
     assert not [m for m in mailroom.dovecot.messages("customer") if header(m, "Auto-Submitted") == "auto-replied"]
+
+
+def test_solving_with_an_answer_meets_the_first_response(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    mailroom.dovecot.append("support", reply(notice, "#status solved\n" + ANSWER))
+    assert mailroom.run_once() == 0
+    [ticket] = mailroom.tickets()
+    assert ticket["status"] == "solved" and ticket["first_response_at"] is not None
+    first = next(c for c in ticket["sla"]["clocks"] if c["metric"] == "first_response")
+    assert first["state"] == "met" and first["met_at"] is not None
+    assert len(_relays(mailroom)) >= 1

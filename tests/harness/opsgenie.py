@@ -34,10 +34,15 @@ ACTIONS = {"close": ("Close", "Closed alert"), "acknowledge": ("Acknowledge", "A
 Answer = tuple[int, Any, dict[str, str]]
 
 
+VENDORED = Path(__file__).resolve().parents[1] / "data" / "opsgenie"
+
+
 def schema_dir() -> Path:
-    """The shared OpsGenie schemas: $MAILROOM_OPSGENIE_SCHEMAS, else shared/opsgenie beside the repository."""
+    """The OpsGenie schemas: $MAILROOM_OPSGENIE_SCHEMAS, shared/opsgenie beside the repository, else our copy."""
     override = os.environ.get("MAILROOM_OPSGENIE_SCHEMAS")
-    folder = Path(override) if override else Path(__file__).resolve().parents[2].parent / "shared" / "opsgenie"
+    beside = Path(__file__).resolve().parents[2].parent / "shared" / "opsgenie"
+    # The copy under tests/data lets the demo run from a lone clone; a test keeps it equal to the original.
+    folder = Path(override) if override else beside if beside.is_dir() else VENDORED
     if not (folder / "create_alert.schema.json").is_file():
         raise FileNotFoundError(f"no OpsGenie schemas in {folder}: set MAILROOM_OPSGENIE_SCHEMAS to their folder")
     return folder

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from mailroom import alerting, clocks, store, tickets
 from mailroom.config import load_settings
 from mailroom.context import Context
 from mailroom.escalation import OpsgenieEscalator
-from mailroom.models import MODELS, Clock, Event, OutboxItem, Page, Setting, Ticket
+from mailroom.models import Clock, Event, OutboxItem, Page, Ticket
 from mailroom.rules import parse_rules
 from tests.harness.opsgenie import OpsgenieServer
 
@@ -38,52 +37,13 @@ defaults: {team: general, priority: P3}
 """
 
 
-# --- the database ---------------------------------------------------------------------------------
-
-if "def database_url" not in ((ROOT / "tests" / "conftest.py").read_text() if (ROOT / "tests" / "conftest.py").exists() else ""):
-
-    @pytest.fixture(scope="session")
-    def _postgres() -> Iterator[str | None]:
-        """A fresh PostgreSQL database for the session, or None where none runs."""
-        try:
-            import psycopg2
-        except ImportError:
-            yield None
-            return
-        name = f"mailroom_clocks_{uuid.uuid4().hex[:8]}"
-        try:
-            admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres", connect_timeout=2)
-        except psycopg2.OperationalError:
-            yield None
-            return
-        admin.autocommit = True
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-        from mailroom.models import database
-
-        if database.obj is not None and not database.obj.is_closed():
-            database.obj.close()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-    @pytest.fixture(params=["sqlite", "postgresql"])
-    def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-        """Each test on SQLite and on PostgreSQL."""
-        if request.param == "sqlite":
-            return f"sqlite:///{tmp_path / 'x.db'}"
-        url = request.getfixturevalue("_postgres")
-        if url is None:
-            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-        return url
+# --- fixtures (database_url and opsgenie come from tests/conftest.py) ------------------------------
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[None]:
-    """The store opened on the test's database, emptied: earlier tests' alerts must not take this one's faults."""
+    """The store opened on the test's empty database."""
     handle = store.open_database(database_url)
-    if store.is_postgres(handle):
-        tables = ", ".join(f'"{model._meta.table_name}"' for model in MODELS if model is not Setting)
-        handle.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     yield
     handle.close()
 
@@ -379,13 +339,6 @@ def test_clock_view_is_the_contract_s(ctx: Context) -> None:
 
 
 # --- alerts at a local OpsGenie -------------------------------------------------------------------
-
-
-@pytest.fixture
-def opsgenie() -> Iterator[OpsgenieServer]:
-    with OpsgenieServer(api_key="test-key") as server:
-        yield server
-    assert server.errors == []
 
 
 @pytest.fixture

@@ -210,3 +210,14 @@ def test_after_stop_connections_are_refused() -> None:
         with pytest.raises(httpx.TransportError):
             client.post(f"{url}/v2/alerts", json=ALERT, headers=AUTH)
     assert server.errors == []
+
+
+def test_our_copy_of_the_schemas_matches_the_shared_ones() -> None:
+    """tests/data/opsgenie is a copy for lone clones; it must not drift from the contract's."""
+    from tests.harness.opsgenie import VENDORED, schema_dir
+
+    shared = schema_dir()
+    for path in VENDORED.glob("*.json"):
+        if shared != VENDORED:
+            assert path.read_bytes() == (shared / path.name).read_bytes()
+    assert sorted(p.name for p in VENDORED.glob("*.json")) == sorted(p.name for p in shared.glob("*.json"))
