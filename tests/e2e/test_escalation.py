@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from mailroom import clock
+from tests.harness.opsgenie import schema_dir
 
 from .conftest import CUSTOMER, TEAM, Mailroom
 from .mails import header, mail, reply
-
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "opsgenie"
 
 RULES = """
 version: 1
@@ -87,7 +85,7 @@ def test_unanswered_p1_pages_once_at_due_time_and_closes_when_answered(paged: Ma
     _at(timedelta(minutes=61), created)
     assert paged.run_once() == 0
     [create] = og.creates(alias)
-    schema = json.loads((SCHEMAS / "create_alert.schema.json").read_text())
+    schema = json.loads((schema_dir() / "create_alert.schema.json").read_text())
     jsonschema.validate(create.json, schema)
     assert create.json["priority"] == "P1"
     assert str(ticket["id"]) in create.json["message"] and len(create.json["message"]) <= 130
