@@ -95,11 +95,10 @@ def agent_response(ctx: Context, ticket: Ticket, at: datetime, text: str, holdin
     if not sla.counts_as_response(text, holding, policy):
         return False
     for clock in _owed(ticket):
+        # A breach already recorded (and maybe paged) stays one; met_at still tells when the answer came.
         clock.met_at = at
-        if clock.state != "breached" or at <= clock.due_at:
-            # Mail is timed by its arrival: a reply that arrived in time meets the clock even when
-            # a check ran before the reply was fetched.
-            clock.state, clock.breached_at, clock.paused_at = "met", None, None
+        if clock.state != "breached":
+            clock.state, clock.paused_at = "met", None
         clock.save()
         if clock.alert_alias:
             alerting.queue_close(ctx, ticket.id, clock.alert_alias, f"{clock.metric.replace('_', ' ')} met")

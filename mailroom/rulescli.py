@@ -35,7 +35,7 @@ def _rules_path(path: Path | None, settings: Any) -> Path:
 
 def _templates_used(rules: Rules) -> set[str]:
     """Every template a rule or the defaults can make mailroom render."""
-    names = {"ack", "notification", "relay", "survey", "agent_error"}
+    names = {"ack", "notification", "relay", "survey", "agent_error", "sla_warning", "breach"}
     for rule in rules.rules:
         ack = getattr(rule, "ack", None) or getattr(getattr(rule, "then", None), "ack", None)
         if isinstance(ack, str):
