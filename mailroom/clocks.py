@@ -97,7 +97,12 @@ def agent_response(ctx: Context, ticket: Ticket, at: datetime, text: str, holdin
     for clock in _owed(ticket):
         # A breach already recorded (and maybe paged) stays one; met_at still tells when the answer came.
         clock.met_at = at
-        if clock.state != "breached":
+        if clock.state == "running" and clock.due_at is not None and at > clock.due_at:
+            # Late, though no check saw it yet: a breach, but paging for an answered ticket helps no one.
+            clock.state, clock.breached_at = "breached", clock.due_at
+            store.record_event(ticket.id, ctx.now, "sla", "breached",
+                               f"{clock.metric.replace('_', ' ')} was due {_iso(clock.due_at)}; answered late")
+        elif clock.state != "breached":
             clock.state, clock.paused_at = "met", None
         clock.save()
         if clock.alert_alias:

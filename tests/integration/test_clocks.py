@@ -156,6 +156,16 @@ def test_answer_before_due_raises_nothing(ctx: Context) -> None:
     assert (clock(ticket, "first_response").state, clock(ticket, "first_response").met_at) == ("met", reply)
 
 
+def test_late_answer_before_any_check_is_a_breach_without_alert(ctx: Context) -> None:
+    ticket = open_ticket(ctx)
+    late = T0 + timedelta(hours=1, minutes=5)
+    assert clocks.agent_response(at(ctx, late), ticket, late, ANSWER, holding=False)
+    first = clock(ticket, "first_response")
+    assert (first.state, first.breached_at, first.met_at) == ("breached", T0 + timedelta(hours=1), late)
+    clocks.check_sla_once(at(ctx, late))
+    assert alert_rows(ticket) == []
+
+
 @pytest.mark.parametrize(("text", "holding"), [("We are on it!", False), (ANSWER, True)])
 def test_holding_reply_leaves_first_response_running(ctx: Context, text: str, holding: bool) -> None:
     ticket = open_ticket(ctx)
