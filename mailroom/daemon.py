@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +56,58 @@ def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: i
     raise AssertionError("unreachable")
 
 
+class MailboxLock:
+    """Which worker polls the mailbox: on PostgreSQL, whoever holds a session advisory lock on its name.
+
+    The lock lives on a connection of its own, outside peewee's per-thread connections, so no
+    transaction or reconnect of the jobs can drop it; it goes when this process or that
+    connection dies, and another worker takes the mailbox over. SQLite serves one worker: always held.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        # pg_try_advisory_lock takes a bigint: the first 8 bytes of a stable hash of the name.
+        self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        self.conn: Any = None
+        self.held = False
+
+    def acquire(self) -> bool:
+        """True when this worker may poll: the lock is taken now, or still held on a live connection."""
+        db = database.obj
+        if not store.is_postgres(db):
+            return True
+        try:
+            if self.conn is None:
+                self.conn = db._connect()  # peewee's own connect, but not bound to a thread
+                with self.conn.cursor() as cur:
+                    # Without keepalives a vanished host would keep the mailbox for hours.
+                    cur.execute("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10;"
+                                " SET tcp_keepalives_count = 3")
+            with self.conn.cursor() as cur:
+                if self.held:
+                    cur.execute("SELECT 1")  # the session is alive, so the lock is still ours
+                    return True
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
+                self.held = bool(cur.fetchone()[0])
+        except Exception as exc:  # noqa: BLE001 - the database is away: poll nothing until it is back
+            if self.held:
+                log.warning("action=mailbox-lost mailbox=%s error=%s", self.name, " ".join(str(exc).split()))
+            self.release()
+            return False
+        if self.held:
+            log.info("action=mailbox-held mailbox=%s", self.name)
+        return self.held
+
+    def release(self) -> None:
+        """Let another worker take the mailbox (closing the session ends the lock)."""
+        conn, self.conn, self.held = self.conn, None, False
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - already gone
+                log.debug("closing the lock connection failed", exc_info=True)
+
+
 class Worker:
     """One `mailroom run` process: an ingest thread on IMAP, the scheduled jobs on the main thread."""
 
@@ -67,6 +121,7 @@ class Worker:
         self.service.after_commit = self.wake.set
         self.smtp_error: str | None = None
         self.started_at = clock.now()
+        self.lock = MailboxLock(service.mailbox_name)
 
     # --- the jobs ---------------------------------------------------------------------------
 
@@ -110,14 +165,13 @@ class Worker:
             conn = connect_mailbox(self.settings)
         except TransientError as exc:
             self._record_poll_error(str(exc))
-            log.error("%s", exc)
-            print(f"mailroom: {exc}", flush=True)
+            print(f"mailroom: {exc}", file=sys.stderr, flush=True)
             return 1
         try:
             self.service.ingest_once(conn)
         except TransientError as exc:
             self._record_poll_error(str(exc))
-            print(f"mailroom: {exc}", flush=True)
+            print(f"mailroom: {exc}", file=sys.stderr, flush=True)
             return 1
         finally:
             conn.close()
@@ -125,7 +179,7 @@ class Worker:
             job()
         self._close()
         if self.smtp_error:
-            print(f"mailroom: {self.smtp_error}", flush=True)
+            print(f"mailroom: {self.smtp_error}", file=sys.stderr, flush=True)
             return 1
         return 0
 
@@ -163,35 +217,45 @@ class Worker:
         return 0
 
     def _ingest_loop(self) -> None:
-        """IDLE (or poll) on the support folder, reconnecting with backoff when the server drops."""
+        """IDLE (or poll) on the support folder, reconnecting with backoff when the server drops.
+
+        Only the worker holding the mailbox lock polls; the others try for it every poll
+        interval, so one of them takes over within one interval when the holder dies.
+        """
         poll = self.settings.mailbox.poll_interval.total_seconds()
         delay = 1.0
-        while not self.stop.is_set():
-            try:
-                conn = connect_mailbox(self.settings, self.stop, tries=1)
-            except TransientError as exc:
-                self._record_poll_error(str(exc))
-                log.warning("action=reconnect in=%.0fs error=%s", delay, exc)
-                self.stop.wait(delay)
-                delay = min(delay * 2, 60.0)
-                continue
-            delay = 1.0
-            try:
-                idle = self.settings.mailbox.idle and conn.can_idle()
-                while not self.stop.is_set():
-                    self.service.ingest_once(conn)
-                    if idle:
-                        conn.idle_wait(poll, self.stop)
-                    else:
-                        self.stop.wait(poll)
-            except TransientError as exc:
-                self._record_poll_error(str(exc))
-                log.warning("action=disconnected error=%s", exc)
-            except Exception:  # noqa: BLE001 - one failing pass must not end ingestion
-                log.exception("action=ingest-failed")
-                self.stop.wait(delay)
-            finally:
-                conn.close()
+        try:
+            while not self.stop.is_set():
+                if not self.lock.acquire():
+                    self.stop.wait(poll)
+                    continue
+                try:
+                    conn = connect_mailbox(self.settings, self.stop, tries=1)
+                except TransientError as exc:
+                    self._record_poll_error(str(exc))
+                    log.warning("action=reconnect in=%.0fs error=%s", delay, exc)
+                    self.stop.wait(delay)
+                    delay = min(delay * 2, 60.0)
+                    continue
+                delay = 1.0
+                try:
+                    idle = self.settings.mailbox.idle and conn.can_idle()
+                    while not self.stop.is_set() and self.lock.acquire():
+                        self.service.ingest_once(conn)
+                        if idle:
+                            conn.idle_wait(poll, self.stop)
+                        else:
+                            self.stop.wait(poll)
+                except TransientError as exc:
+                    self._record_poll_error(str(exc))
+                    log.warning("action=disconnected error=%s", exc)
+                except Exception:  # noqa: BLE001 - one failing pass must not end ingestion
+                    log.exception("action=ingest-failed")
+                    self.stop.wait(delay)
+                finally:
+                    conn.close()
+        finally:
+            self.lock.release()
 
     def _guarded(self, job: Callable[[], None]) -> None:
         """Run one job; a failure is logged and never stops the others."""

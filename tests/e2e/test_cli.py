@@ -97,3 +97,11 @@ def test_tickets_and_quarantine_commands(mailroom: Mailroom) -> None:
     assert mailroom.run_once() == 0
     assert mailroom.dovecot.count("support", "Quarantine") == 1
     assert len(mailroom.tickets()) == 1
+
+
+def test_run_once_exits_1_naming_the_server_it_cannot_reach(mailroom: Mailroom) -> None:
+    mailroom.dovecot.stop()
+    result = mailroom.cli("run", "--once", check=False)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("mailroom: IMAP 127.0.0.1:") and str(mailroom.dovecot.port) in last
