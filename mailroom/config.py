@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from mailroom.credentials import Secret, Source
 from mailroom.errors import ConfigError
-from mailroom.units import parse_duration, parse_size
+from mailroom.settings import (
+    DatabaseSettings,
+    EscalationSettings,
+    HealthSettings,
+    LimitsSettings,
+    MailboxSettings,
+    OpsgenieSettings,
+    PagerdutySettings,
+    Settings,
+    SmtpSettings,
+    SupportSettings,
+    SurveySettings,
+    WebhookSettings,
+)
+from mailroom.tomlkeys import Table, show
 
 DEFAULT_CONFIG = "mailroom.toml"
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -46,149 +56,7 @@ SECRET_KEYS = {"mailbox.password", "smtp.password", "support.secret", "database.
                "opsgenie.api_key", "pagerduty.routing_key", "webhook.secret"}
 
 _ADDRESS = re.compile(r'^[^@\s<>",;]+@[^@\s<>",;.]+(\.[^@\s<>",;.]+)*$')
-_URL = re.compile(r"^https?://[^\s/]+")
 _TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
-
-
-@dataclass(frozen=True, slots=True)
-class MailboxSettings:
-    """[mailbox]: the support mailbox, over IMAP."""
-
-    host: str
-    port: int
-    security: str
-    ca_file: Path | None
-    username: str
-    password: Secret
-    folder: str
-    processed_folder: str
-    quarantine_folder: str
-    idle: bool
-    poll_interval: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpSettings:
-    """[smtp]: where outbound mail is handed over."""
-
-    host: str
-    port: int
-    security: str
-    ca_file: Path | None
-    username: str | None
-    password: Secret | None
-
-
-@dataclass(frozen=True, slots=True)
-class SupportSettings:
-    """[support]: the address, its rules and templates, and where data is kept."""
-
-    address: str
-    name: str
-    ticket_tag: str
-    lists: tuple[str, ...]
-    rules: Path
-    templates: Path
-    data_dir: Path
-    secret: Secret | None
-    trusted_authserv_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class DatabaseSettings:
-    """[database]: a SQLite or PostgreSQL URL, the password kept out of it."""
-
-    url: str
-    password: Secret | None
-
-
-@dataclass(frozen=True, slots=True)
-class OpsgenieSettings:
-    """[opsgenie]: present means breaches page OpsGenie."""
-
-    api_url: str
-    api_key: Secret
-    heartbeat: str
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationSettings:
-    """[escalation]: which backend pages, and when undeliverable mail or alerts are given up."""
-
-    backend: str
-    give_up_after: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class PagerdutySettings:
-    """[pagerduty]: the Events API v2 integration."""
-
-    routing_key: Secret
-    events_url: str
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookSettings:
-    """[webhook]: a signed JSON POST per alert."""
-
-    url: str
-    secret: Secret
-
-
-@dataclass(frozen=True, slots=True)
-class HealthSettings:
-    """[health]: when a stuck poller or sender pages."""
-
-    stale_after: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class SurveySettings:
-    """[survey]: the satisfaction survey after a ticket is solved."""
-
-    delay: timedelta
-    scale: str
-
-
-@dataclass(frozen=True, slots=True)
-class LimitsSettings:
-    """[limits]: rate and size limits."""
-
-    auto_replies_per_sender_hour: int
-    max_attachment_size: int
-    close_solved_after: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything in mailroom.toml, checked and typed."""
-
-    path: Path
-    base_dir: Path
-    mailbox: MailboxSettings
-    smtp: SmtpSettings
-    support: SupportSettings
-    database: DatabaseSettings
-    opsgenie: OpsgenieSettings | None
-    escalation: EscalationSettings
-    pagerduty: PagerdutySettings | None
-    webhook: WebhookSettings | None
-    health: HealthSettings
-    survey: SurveySettings
-    limits: LimitsSettings
-
-    def require_connection_secrets(self) -> None:
-        """Read every secret a connecting command needs; ConfigError naming the first unreadable key."""
-        self.mailbox.password.reveal()
-        if self.smtp.username and self.smtp.password is not None:
-            self.smtp.password.reveal()
-        backend = self.escalation.backend
-        if backend == "opsgenie" and self.opsgenie is not None:
-            self.opsgenie.api_key.reveal()
-        elif backend == "pagerduty" and self.pagerduty is not None:
-            self.pagerduty.routing_key.reveal()
-        elif backend == "webhook" and self.webhook is not None:
-            self.webhook.secret.reveal()
 
 
 def resolve_config_path(cli_path: str | None, env: Mapping[str, str]) -> Path:
@@ -204,7 +72,7 @@ def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
     data = _read_toml(path, absolute)
     base_dir = absolute.parent
     _check_known_keys(data)
-    tables = {name: _Table(name, data.get(name), base_dir, env) for name in KEYS}
+    tables = {name: Table(name, data.get(name), base_dir, env) for name in KEYS}
 
     # Built in file order, so the first bad key reported is the first one a reader meets.
     mailbox = _mailbox(tables["mailbox"])
@@ -284,24 +152,11 @@ def _check_known_keys(data: dict[str, Any]) -> None:
         if name not in KEYS:
             raise _unknown(name, "table", name, list(KEYS))
         if not isinstance(table, dict):
-            raise ConfigError(f"{name}: expected a table, got {_show(table)}")
+            raise ConfigError(f"{name}: expected a table, got {show(table)}")
         known = _known(name)
         for key in table:
             if key not in known:
                 raise _unknown(f"{name}.{key}", "key", key, known)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        # json quoting keeps the message on one line whatever the value holds.
-        return json.dumps(value if len(value) <= 80 else value[:77] + "...", ensure_ascii=False)
-    return str(value)
 
 
 def _is_loopback(host: str) -> bool:
@@ -314,172 +169,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class _Table:
-    """One TOML table being read: typed getters whose errors name the key."""
-
-    def __init__(self, name: str, data: dict[str, Any] | None, base_dir: Path, env: Mapping[str, str]) -> None:
-        self.name = name
-        self.present = data is not None
-        self.data = data or {}
-        self.base_dir = base_dir
-        self.env = env
-
-    def error(self, key: str, message: str) -> ConfigError:
-        """A ConfigError for `table.key`."""
-        return ConfigError(f"{self.name}.{key}: {message}")
-
-    def expected(self, key: str, what: str, value: Any) -> ConfigError:
-        """`table.key: expected WHAT, got VALUE`."""
-        return self.error(key, f"expected {what}, got {_show(value)}")
-
-    def string(self, key: str, default: str | None = None) -> str:
-        """A string, stripped; required when there is no default."""
-        value = self.data.get(key, default)
-        if value is None:
-            raise self.error(key, "required")
-        if not isinstance(value, str):
-            raise self.expected(key, "a string", value)
-        return value.strip()
-
-    def required(self, key: str) -> str:
-        """A non-empty string."""
-        value = self.string(key)
-        if not value:
-            raise self.error(key, "required")
-        return value
-
-    def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
-        """One of `allowed`, compared case-insensitively."""
-        value = self.string(key, default).lower()
-        if value not in allowed:
-            options = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
-            raise self.expected(key, options, self.data.get(key, default))
-        return value
-
-    def integer(self, key: str, default: int | None, low: int, high: int | None = None) -> int:
-        """An integer within `low..high`."""
-        value = self.data.get(key, default)
-        if value is None:
-            raise self.error(key, "required")
-        # bool is an int in Python, but `port = true` is a mistake.
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.expected(key, "an integer", value)
-        if value < low or (high is not None and value > high):
-            bounds = f"{low}-{high}" if high is not None else f"at least {low}"
-            raise self.expected(key, f"an integer {bounds}", value)
-        return value
-
-    def port(self, key: str, default: int) -> int:
-        """A TCP port number."""
-        return self.integer(key, default, 1, 65535)
-
-    def folder(self, key: str, default: str) -> str:
-        """A non-empty IMAP folder name."""
-        value = self.string(key, default)
-        if not value:
-            raise self.expected(key, "a folder name", value)
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        """true or false."""
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self.expected(key, "true or false", value)
-        return value
-
-    def duration(self, key: str, default: str, positive: bool = False) -> timedelta:
-        """A duration string such as "30s" or "4h"."""
-        value = self.data.get(key, default)
-        try:
-            if not isinstance(value, str):
-                raise ValueError(f'expected a duration like "90s", "15m", "4h" or "2d", got {_show(value)}')
-            delta = parse_duration(value)
-        except ValueError as exc:
-            raise self.error(key, str(exc)) from None
-        if positive and delta <= timedelta(0):
-            raise self.error(key, f'must be longer than 0s, got "{value}"')
-        return delta
-
-    def size(self, key: str, default: str) -> int:
-        """A size in bytes, written as "25MB" or a plain integer."""
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise self.expected(key, 'a size like "25MB"', value)
-        try:
-            size = parse_size(value)
-        except ValueError as exc:
-            raise self.error(key, str(exc)) from None
-        if size < 0:
-            raise self.expected(key, 'a size like "25MB"', value)
-        return size
-
-    def path(self, key: str, default: str) -> Path:
-        """A path, relative to the config file's folder."""
-        value = self.string(key, default)
-        if not value:
-            raise self.error(key, "required")
-        return (self.base_dir / Path(value).expanduser()).resolve()
-
-    def optional_path(self, key: str) -> Path | None:
-        """A path, or None when empty or absent."""
-        return self.path(key, "") if self.string(key, "") else None
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        """A list of strings, each stripped and lowercased."""
-        value = self.data.get(key, [])
-        if not isinstance(value, list):
-            raise self.expected(key, "a list of strings", value)
-        items = []
-        for index, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                raise self.error(f"{key}[{index}]", f"expected a non-empty string, got {_show(item)}")
-            items.append(item.strip().lower())
-        return tuple(items)
-
-    def url(self, key: str, default: str | None = None) -> str:
-        """An http(s) URL."""
-        value = self.string(key, default)
-        if not value:
-            raise self.error(key, "required")
-        if not _URL.match(value):
-            raise self.expected(key, "an http:// or https:// URL", value)
-        return value
-
-    def secret(self, key: str, default_env: str | None = None) -> Secret | None:
-        """The secret in `key`, `key_env` or `key_file`; None when none is given and no default."""
-        forms = {"inline": key, "env": f"{key}_env", "file": f"{key}_file"}
-        given: dict[Source, str] = {}
-        for source, name in forms.items():
-            if name in self.data:
-                value = self.data[name]
-                if not isinstance(value, str):
-                    raise self.expected(name, "a string", value)
-                if value.strip():
-                    # Inline secrets are kept exactly; names and paths lose stray blanks.
-                    given[source] = value if source == "inline" else value.strip()
-        if len(given) > 1:
-            names = " and ".join(forms[source] for source in given)
-            raise self.error(key, f"give only one of {names}")
-        full = f"{self.name}.{key}"
-        if given:
-            source, where = next(iter(given.items()))
-            if source == "file":
-                where = str((self.base_dir / Path(where).expanduser()).resolve())
-            return Secret(full, source, where, self.env)
-        # Writing `key_env = ""` turns a default off; leaving all forms out keeps it.
-        if default_env and not any(name in self.data for name in forms.values()):
-            return Secret(full, "env", default_env, self.env)
-        return None
-
-    def required_secret(self, key: str, default_env: str | None = None) -> Secret:
-        """A secret that must be configured."""
-        secret = self.secret(key, default_env)
-        if secret is None:
-            raise self.error(key, f"required (set {key}_env or {key}_file)")
-        return secret
-
-
-def _security(table: _Table, default: str) -> tuple[str, str]:
+def _security(table: Table, default: str) -> tuple[str, str]:
     host = table.required("host")
     security = table.choice("security", SECURITY, default)
     if security == "none" and not _is_loopback(host):
@@ -487,7 +177,7 @@ def _security(table: _Table, default: str) -> tuple[str, str]:
     return host, security
 
 
-def _mailbox(table: _Table) -> MailboxSettings:
+def _mailbox(table: Table) -> MailboxSettings:
     host, security = _security(table, "tls")
     return MailboxSettings(
         host=host,
@@ -504,7 +194,7 @@ def _mailbox(table: _Table) -> MailboxSettings:
     )
 
 
-def _smtp(table: _Table) -> SmtpSettings:
+def _smtp(table: Table) -> SmtpSettings:
     host, security = _security(table, "starttls")
     username = table.string("username", "") or None
     # Logging in needs a password; the contract's variable is the default place to find it.
@@ -519,17 +209,17 @@ def _smtp(table: _Table) -> SmtpSettings:
     )
 
 
-def _support(table: _Table) -> SupportSettings:
+def _support(table: Table) -> SupportSettings:
     address = table.required("address").lower()
     if not _ADDRESS.match(address):
         raise table.expected("address", 'an email address like "support@example.com"', address)
     tag = table.string("ticket_tag", "[Support #{id}]")
     if "{id}" not in tag:
-        raise table.error("ticket_tag", f"must contain {{id}}, got {_show(tag)}")
+        raise table.error("ticket_tag", f"must contain {{id}}, got {show(tag)}")
     try:
         tag.format(id=1)
     except (KeyError, IndexError, ValueError):
-        raise table.error("ticket_tag", f"only {{id}} may appear in braces, got {_show(tag)}") from None
+        raise table.error("ticket_tag", f"only {{id}} may appear in braces, got {show(tag)}") from None
     return SupportSettings(
         address=address,
         name=table.string("name", "Example Support"),
@@ -543,7 +233,7 @@ def _support(table: _Table) -> SupportSettings:
     )
 
 
-def _database(table: _Table, data_dir: Path) -> DatabaseSettings:
+def _database(table: Table, data_dir: Path) -> DatabaseSettings:
     url = table.string("url", "")
     if not url:
         url = f"sqlite:///{data_dir / 'mailroom.db'}"
@@ -559,7 +249,7 @@ def _database(table: _Table, data_dir: Path) -> DatabaseSettings:
     return DatabaseSettings(url=url, password=table.secret("password"))
 
 
-def _opsgenie(table: _Table) -> OpsgenieSettings | None:
+def _opsgenie(table: Table) -> OpsgenieSettings | None:
     if not table.present:
         return None
     return OpsgenieSettings(
@@ -569,7 +259,7 @@ def _opsgenie(table: _Table) -> OpsgenieSettings | None:
     )
 
 
-def _pagerduty(table: _Table) -> PagerdutySettings | None:
+def _pagerduty(table: Table) -> PagerdutySettings | None:
     if not table.present:
         return None
     return PagerdutySettings(
@@ -578,7 +268,7 @@ def _pagerduty(table: _Table) -> PagerdutySettings | None:
     )
 
 
-def _webhook(table: _Table) -> WebhookSettings | None:
+def _webhook(table: Table) -> WebhookSettings | None:
     if not table.present:
         return None
     return WebhookSettings(

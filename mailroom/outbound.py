@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailroom import compose, loops, msgid, store
+from mailroom import compose, loops, msgid, store, wording
 from mailroom.models import Attachment, Clock, Message, Ticket
 
 if TYPE_CHECKING:
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 # What the customer's mail client has seen of a ticket; internal mail stays out of References.
 CUSTOMER_KINDS = ("customer", "ack", "relay", "survey", "rating")
 AUTO_REPLY_KINDS = ("ack", "survey")
-ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -49,12 +48,12 @@ def acknowledge(ctx: Context, ticket: Ticket, row: Message, message: Inbound, ma
         .order_by(Clock.id.desc())
         .first()
     )
-    values = _values(
+    values = wording.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or message.from_name or "",
-        due=compose.due_view(clock.due_at if clock else None, _calendar(ctx, ticket), ctx.now),
-        links=_links((ticket.decision or {}).get("links")),
+        due=wording.due_view(clock.due_at if clock else None, wording.ticket_calendar(ctx, ticket), ctx.now),
+        links=wording.link_values((ticket.decision or {}).get("links")),
     )
     subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
     topic = message.header("Thread-Topic") or ticket.subject
@@ -66,7 +65,7 @@ def relay(ctx: Context, ticket: Ticket, row: Message, message: Inbound, text: st
     """An engineer's reply, threaded into the customer's conversation, From the support address."""
     engineer = message.from_name or row.from_name or message.from_addr.partition("@")[0]
     files, listed = _files(ctx, row, message)
-    values = _values(
+    values = wording.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or "",
@@ -86,7 +85,7 @@ def survey_mail(ctx: Context, ticket: Ticket, token: str, choices: list[tuple[st
     if reason:
         store.record_event(ticket.id, ctx.now, "mail", "no survey", reason)
         return
-    values = _values(
+    values = wording.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or "",
@@ -170,10 +169,10 @@ def forward(ctx: Context, ticket: Ticket, row: Message | None, message: Inbound 
 def agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, error: str) -> None:
     """Tell the engineer which command line was refused and why; nothing else happens."""
     values = {
-        "support": _support_values(ctx),
-        "ticket": _ticket_values(ctx, ticket) if ticket is not None else None,
+        "support": wording.support_values(ctx),
+        "ticket": wording.ticket_values(ctx, ticket) if ticket is not None else None,
         "error": error,
-        "message": _shown(row, message),
+        "message": wording.message_values(row, message),
     }
     subject = compose.reply_subject(message.subject if ticket is None else _tagged(ctx, ticket, message.subject))
     _queue(ctx, ticket, "system", "agent_error", values, [message.from_addr], subject, _answering(message),
@@ -202,8 +201,8 @@ def _team_mail(
         store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{why}: no address to tell (team {ticket.team})")
         return
     files, listed = _files(ctx, row, message)
-    shown = _shown(row, message)
-    values = _values(
+    shown = wording.message_values(row, message)
+    values = wording.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or "",
@@ -222,27 +221,14 @@ def _team_mail(
 
 
 def _sla_mail(ctx: Context, ticket: Ticket, clock: Clock, template: str, headline: str) -> None:
-    zone = getattr(_calendar(ctx, ticket), "zone", None) or ctx.now.tzinfo
-    due_at = clock.due_at or ctx.now
-    label = clock.metric.replace("_", " ")
-    values = _values(
-        ctx,
-        ticket,
-        customer_name=ticket.requester_name or "",
-        clock={
-            "metric": clock.metric,
-            "label": label,
-            "due": compose.local_time(due_at, zone, ctx.now),
-            "due_at": due_at.strftime(ISO),
-            "overdue": due_at < ctx.now,
-            "remaining": compose.human_span(due_at - ctx.now),
-        },
-    )
+    zone = getattr(wording.ticket_calendar(ctx, ticket), "zone", None) or ctx.now.tzinfo
+    shown = wording.clock_values(clock.metric, clock.due_at or ctx.now, zone, ctx.now)
+    values = wording.values(ctx, ticket, customer_name=ticket.requester_name or "", clock=shown)
     to = [*_team_addresses(ctx, ticket), *([ticket.assignee] if ticket.assignee else [])]
     if not _recipients(ctx, to):
         store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{headline}: no address to tell")
         return
-    subject = _tagged(ctx, ticket, f"{headline} ({label}): {ticket.subject}")
+    subject = _tagged(ctx, ticket, f"{headline} ({shown['label']}): {ticket.subject}")
     _queue(ctx, ticket, "system", template, values, to, subject, _team_thread(ticket, None),
            reply_to=ctx.settings.support.address, auto_submitted="auto-generated",
            suppress_auto_responses=True)
@@ -373,56 +359,11 @@ def _chain(ticket: Ticket, kinds: tuple[str, ...] | None = None) -> list[str]:
     return [m.message_id for m in query.order_by(Message.received_at, Message.id)]
 
 
-# --- template values --------------------------------------------------------------------------
-
-
-def _values(ctx: Context, ticket: Ticket, **extra: Any) -> dict[str, Any]:
-    return {"support": _support_values(ctx), "ticket": _ticket_values(ctx, ticket), **extra}
-
-
-def _support_values(ctx: Context) -> dict[str, str]:
-    return {"name": ctx.settings.support.name, "address": ctx.settings.support.address}
-
-
-def _ticket_values(ctx: Context, ticket: Ticket) -> dict[str, Any]:
-    return {
-        "id": ticket.id,
-        "tag": ctx.settings.support.ticket_tag.format(id=ticket.id),
-        "subject": ticket.subject or "",
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "team": ticket.team,
-        "requester": ticket.requester,
-        "requester_name": ticket.requester_name or "",
-        "assignee": ticket.assignee,
-        "created_at": ticket.created_at.strftime(ISO) if ticket.created_at else "",
-    }
+# --- subjects, files and due times -----------------------------------------------------------
 
 
 def _tagged(ctx: Context, ticket: Ticket, subject: str) -> str:
     return compose.tagged_subject(compose.thread_topic(subject), ctx.settings.support.ticket_tag, ticket.id)
-
-
-def _links(links: Any) -> list[dict[str, str]]:
-    """The rules' documentation links as {title, url}, whether written as strings or mappings."""
-    out = []
-    for link in links or ():
-        if isinstance(link, str):
-            out.append({"title": link, "url": link})
-        elif isinstance(link, dict) and link.get("url"):
-            out.append({"title": str(link.get("title") or link["url"]), "url": str(link["url"])})
-    return out
-
-
-def _shown(row: Message | None, message: Inbound | None) -> dict[str, Any] | None:
-    """The mail a notification quotes: from the parsed message, else from its stored row."""
-    if message is not None:
-        return {"from_addr": message.from_addr, "from_name": message.from_name, "subject": message.subject,
-                "date": message.arrived_at.strftime(ISO), "text": message.text, "to": list(message.to), "cc": list(message.cc)}
-    if row is None:
-        return None
-    return {"from_addr": row.from_addr, "from_name": row.from_name, "subject": row.subject,
-            "date": row.received_at.strftime(ISO), "text": row.text, "to": list(row.recipients or []), "cc": []}
 
 
 def _files(ctx: Context, row: Message | None, message: Inbound | None) -> tuple[list[compose.File], list[dict[str, Any]]]:
@@ -449,14 +390,4 @@ def _next_due(ctx: Context, ticket: Ticket) -> dict[str, Any] | None:
         .order_by(Clock.due_at)
         .first()
     )
-    return compose.due_view(clock.due_at, _calendar(ctx, ticket), ctx.now, clock.metric) if clock else None
-
-
-def _calendar(ctx: Context, ticket: Ticket) -> Any:
-    """The business calendar of the ticket's SLA policy, as the rules now define it."""
-    decision = ticket.decision or {}
-    try:
-        policy = ctx.rules.resolve_policy(ticket.priority, decision.get("policy_name"), decision.get("sla_override"))
-        return ctx.rules.calendar_for(policy)
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return None  # times are then shown in UTC
+    return wording.due_view(clock.due_at, wording.ticket_calendar(ctx, ticket), ctx.now, clock.metric) if clock else None

@@ -8,38 +8,23 @@ from pathlib import Path
 from typing import Any
 
 from mailroom.calendar import Calendar, Duration
-from mailroom.engine import Address as AddressCondition
-from mailroom.engine import (
-    AddressPatterns,
-    All,
-    AnyOf,
-    Attachment,
-    Condition,
-    FromDomain,
-    Header,
-    Not,
-    Text,
-    domain_gate,
-)
+from mailroom.conditions import AddressPatterns, Condition, domain_gate, read_condition
 from mailroom.errors import RulesError
 from mailroom.policies import (
     PRIORITIES,
     Policy,
     Team,
-    compiles,
     override,
     read_calendars,
     read_policies,
     read_policy_keys,
     read_teams,
 )
+from mailroom.ruletests import InlineTest, read_tests
 from mailroom.yamlmarks import Mark, MarkedList, MarkedMap, Problems, kind, load_marked, suggest
 
 SECTIONS = ("version", "calendars", "sla", "agents", "teams", "defaults", "rules", "tests")
-CONDITIONS = ("from", "from_domain", "to", "cc", "subject", "body", "header", "has_attachment", "all", "any", "not")
 ACTIONS = ("team", "priority", "tags", "assign", "notify", "sla", "ack", "links", "survey", "page", "ignore")
-MESSAGE_KEYS = ("from", "to", "cc", "subject", "body", "headers", "has_attachment")
-EXPECT_KEYS = ("team", "priority", "tags", "ignore", "ack", "page", "assign", "sla", "notify", "survey", "matched")
 
 # ---- the model -----------------------------------------------------------------------------------
 
@@ -91,41 +76,6 @@ class Defaults:
     priority: str = "P3"
     ack: str | None = "ack"
     survey: bool = True
-
-
-@dataclass(frozen=True)
-class SampleMessage:
-    """The message of an inline test."""
-
-    from_addr: str = "customer@example.net"
-    to: tuple[str, ...] = ()
-    cc: tuple[str, ...] = ()
-    subject: str = ""
-    body: str = ""
-    headers: tuple[tuple[str, str], ...] = ()
-    has_attachment: bool = False
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """One `expect:` key of an inline test, with its place for failure lines."""
-
-    key: str
-    value: Any
-    line: int
-    col: int
-
-
-@dataclass(frozen=True)
-class InlineTest:
-    """An inline test: a message and what the rules must decide for it."""
-
-    number: int  # 1-based, as admins count
-    message: SampleMessage
-    expect: tuple[Expectation, ...]
-    line: int
-    col: int
-    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,8 +149,6 @@ def parse_rules(text: str, filename: str = "rules.yaml", template_dir: Path | No
     return rules
 
 
-
-
 class _Reader:
     """Reads one document section by section, recording every problem and carrying on."""
 
@@ -230,7 +178,7 @@ class _Reader:
         defaults = self.read_defaults(data)
         rules = self.read_rules(data["rules"], data.at("rules")) if data.get("rules") is not None else ()
         names = {rule.name for rule in rules}
-        tests = self.read_tests(data["tests"], data.at("tests"), names) if data.get("tests") is not None else ()
+        tests = read_tests(self, data["tests"], data.at("tests"), names) if data.get("tests") is not None else ()
         members = [m for team in self.teams.values() for m in team.members]
         return Rules(
             calendars, self.sla, tuple(agents), self.teams, defaults, tuple(rules), tuple(tests),
@@ -328,66 +276,13 @@ class _Reader:
         condition = None
         matches_all = mapping.get("if") is None or mapping["if"] == {}
         if not matches_all:
-            condition = self.condition(mapping["if"], mapping.at("if"), "if")
+            condition = read_condition(self.problems, mapping["if"], mapping.at("if"), "if")
         if "then" not in mapping:
             p.add(mapping.mark, f"rule '{name}' needs 'then' (what to do when it matches)")
         then = self.actions(mapping.get("then"), mapping.at("then"))
         cont = bool(p.flag(mapping["continue"], mapping.at("continue"), "continue")) if "continue" in mapping else False
         rule = Rule(name, condition, then or Actions(), cont, mapping.mark.line, mapping.mark.col, domain_gate(condition))
         return rule, matches_all
-
-    def condition(self, value: Any, mark: Mark, what: str) -> Condition | None:
-        p = self.problems
-        mapping = p.mapping(value, mark, what)
-        if mapping is None:
-            return None
-        if not mapping:
-            p.add(mark, f"{what}: an empty condition")
-            return None
-        p.known_keys(mapping, CONDITIONS, "condition")
-        found = [self.one_condition(key, v, mapping.at(key)) for key, v in mapping.items() if key in CONDITIONS]
-        parts = [part for part in found if part is not None]
-        if len(parts) != len(mapping):
-            return None
-        return parts[0] if len(parts) == 1 else All(parts)
-
-    def one_condition(self, key: str, value: Any, at: Mark) -> Condition | None:
-        p = self.problems
-        if key == "from_domain":
-            written = self.problems.patterns(value, at, key, domains=True)
-            return FromDomain(written) if written else None
-        if key in ("from", "to", "cc"):
-            written = self.problems.patterns(value, at, key)
-            return AddressCondition(key, written) if written else None
-        if key in ("subject", "body"):
-            pattern = p.text(value, at, key)
-            return Text(key, pattern) if pattern is not None and compiles(p, pattern, at) else None
-        if key == "header":
-            mapping = p.mapping(value, at, key)
-            if not mapping:
-                if mapping is not None:
-                    p.add(at, "header: expected a mapping of header names to regular expressions")
-                return None
-            checks = []
-            for name, written in mapping.items():
-                pattern = p.text(written, mapping.at(name), f"header {name}")
-                if pattern is not None and compiles(p, pattern, mapping.at(name)):
-                    checks.append((str(name), pattern))
-            return Header(checks) if len(checks) == len(mapping) else None
-        if key == "has_attachment":
-            flag = p.flag(value, at, key)
-            return None if flag is None else Attachment(flag)
-        if key == "not":
-            inner = self.condition(value, at, "not")
-            return None if inner is None else Not(inner)
-        if not isinstance(value, MarkedList) or not value:
-            p.add(at, f"{key}: expected a non-empty list of conditions, got {kind(value)}")
-            return None
-        found = [self.condition(item, value.at(i), key) for i, item in enumerate(value)]
-        parts = [part for part in found if part is not None]
-        if len(parts) != len(found):
-            return None
-        return All(parts) if key == "all" else AnyOf(parts)
 
     def actions(self, value: Any, mark: Mark) -> Actions | None:
         p = self.problems
@@ -443,81 +338,6 @@ class _Reader:
             elif url is not None and title is not None:
                 links.append(Link(title, url))
         return tuple(links)
-
-    # -- inline tests
-
-    def read_tests(self, value: Any, mark: Mark, rule_names: set[str]) -> list[InlineTest]:
-        if not isinstance(value, MarkedList):
-            self.problems.add(mark, f"tests: expected a list of tests, got {kind(value)}")
-            return []
-        tests = []
-        for index, item in enumerate(value):
-            mapping = self.problems.mapping(item, value.at(index), f"test {index + 1}")
-            if mapping is None:
-                continue
-            self.problems.known_keys(mapping, ("name", "message", "expect"), "test key")
-            for needed in ("message", "expect"):
-                if needed not in mapping:
-                    self.problems.add(mapping.mark, f"test {index + 1} needs '{needed}'")
-            message = self.sample(mapping.get("message"), mapping.at("message"))
-            expect = self.expectations(mapping.get("expect"), mapping.at("expect"), rule_names)
-            name = mapping.get("name") if isinstance(mapping.get("name"), str) else None
-            tests.append(InlineTest(index + 1, message, expect, mapping.mark.line, mapping.mark.col, name))
-        return tests
-
-    def sample(self, value: Any, mark: Mark) -> SampleMessage:
-        p = self.problems
-        mapping = p.mapping(value, mark, "message") or MarkedMap()
-        p.known_keys(mapping, MESSAGE_KEYS, "message key")
-        f: dict[str, Any] = {}
-        for key, v in mapping.items():
-            at = mapping.at(key)
-            if key == "from":
-                f["from_addr"] = next(iter(self.problems.addresses(v, at, key)), "")
-            elif key in ("to", "cc"):
-                f[key] = tuple(self.problems.addresses(v, at, key))
-            elif key in ("subject", "body"):
-                f[key] = "" if v is None else str(v)
-            elif key == "has_attachment":
-                f[key] = bool(p.flag(v, at, key))
-            elif key == "headers":
-                headers = p.mapping(v, at, key) or MarkedMap()
-                f[key] = tuple(
-                    (str(name), text)
-                    for name, values in headers.items()
-                    for text, _ in p.texts(values, headers.at(name), f"headers {name}")
-                )
-        return SampleMessage(**{k: v for k, v in f.items() if k in MESSAGE_KEYS or k == "from_addr"})
-
-    def expectations(self, value: Any, mark: Mark, rule_names: set[str]) -> tuple[Expectation, ...]:
-        p = self.problems
-        mapping = p.mapping(value, mark, "expect") or MarkedMap()
-        p.known_keys(mapping, EXPECT_KEYS, "expect key")
-        found = []
-        for key, v in mapping.items():
-            at = mapping.at(key)
-            wanted: Any = v
-            if key == "team":
-                wanted = self.team(v, at)
-            elif key == "priority":
-                wanted = self.priority(v, at)
-            elif key in ("tags", "notify", "matched"):
-                wanted = tuple(text.strip() for text, _ in p.texts(v, at, key))
-                for name in wanted if key == "matched" else ():
-                    if name not in rule_names:
-                        p.add(at, f"unknown rule '{name}'{suggest(name, rule_names)}")
-            elif key in ("ignore", "page", "survey"):
-                wanted = p.flag(v, at, key)
-            elif key == "ack":
-                wanted = self.ack(v, at)
-            elif key == "assign":
-                wanted = None if v is None else next(iter(self.problems.addresses(v, at, key)), None)
-            elif key == "sla":
-                wanted = self.sla_action(v, at)
-                wanted = wanted.get("sla_override") or wanted.get("sla")
-            if key in EXPECT_KEYS and (wanted is not None or key == "assign"):
-                found.append(Expectation(key, wanted, mapping.key_at(key).line, mapping.key_at(key).col))
-        return tuple(found)
 
 
 def _template_names(template_dir: Path | None) -> set[str] | None:

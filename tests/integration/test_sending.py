@@ -18,8 +18,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from mailroom import outbound, store
 from mailroom.context import Context
-from mailroom.message import Attachment as InboundFile
 from mailroom.message import Inbound
+from mailroom.mime import Attachment as InboundFile
 from mailroom.models import Clock, Event, Message, OutboxItem, Ticket, database
 from mailroom.rules import parse_rules
 from mailroom.sending import flush_mail_once

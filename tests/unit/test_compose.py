@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailroom import compose
+from mailroom import compose, wording
 from mailroom.rules import parse_rules
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -261,18 +261,18 @@ def test_thread_index_in_the_mail() -> None:
 
 def test_local_time_in_the_customers_terms() -> None:
     la = ZoneInfo("America/Los_Angeles")
-    assert compose.local_time(datetime(2025, 12, 1, 19, 0, tzinfo=UTC), la) == "11:00 AM PST on Monday, 1 December"
-    later = compose.local_time(datetime(2026, 1, 5, 0, 30, tzinfo=UTC), la, NOW)
+    assert wording.local_time(datetime(2025, 12, 1, 19, 0, tzinfo=UTC), la) == "11:00 AM PST on Monday, 1 December"
+    later = wording.local_time(datetime(2026, 1, 5, 0, 30, tzinfo=UTC), la, NOW)
     assert later == "4:30 PM PST on Sunday, 4 January 2026"
 
 
 def test_business_hours_described() -> None:
     rules = parse_rules(RULES)
-    assert compose.describe_hours(rules.calendars["always"]) is None
-    assert compose.describe_hours(rules.calendars["business"]) == (
+    assert wording.describe_hours(rules.calendars["always"]) is None
+    assert wording.describe_hours(rules.calendars["business"]) == (
         "Monday to Friday, 9:00 AM–5:00 PM (America/Los_Angeles time), except public holidays"
     )
-    assert compose.describe_hours(rules.calendars["berlin"]) == (
+    assert wording.describe_hours(rules.calendars["berlin"]) == (
         "Monday to Thursday, 8:00 AM–4:00 PM; Friday, 8:00 AM–12:00 PM (Europe/Berlin time)"
     )
 
@@ -281,7 +281,7 @@ def test_due_view_outside_business_hours() -> None:
     rules = parse_rules(RULES)
     saturday = datetime(2025, 12, 6, 18, 0, tzinfo=UTC)
     due = rules.calendars["business"].due(saturday, rules.sla["P3"].first_response)
-    view = compose.due_view(due, rules.calendars["business"], saturday)
+    view = wording.due_view(due, rules.calendars["business"], saturday)
     assert view["text"] == "by 5:00 PM PST on Monday, 8 December"  # 1d = one 8-hour working day
     assert view["open_now"] is False
     assert view["opens"] == "9:00 AM PST on Monday, 8 December"
@@ -291,7 +291,7 @@ def test_due_view_outside_business_hours() -> None:
 
 
 def test_shipped_templates_pass_render_check() -> None:
-    assert compose.render_check(TEMPLATES, list(compose.FAMILIES)) == []
+    assert compose.render_check(TEMPLATES, list(wording.FAMILIES)) == []
 
 
 def test_render_check_catches_an_undefined_variable(tmp_path: Path) -> None:
@@ -311,7 +311,7 @@ def test_render_check_catches_an_undefined_variable(tmp_path: Path) -> None:
 def test_html_template_is_autoescaped(tmp_path: Path) -> None:
     (tmp_path / "ack.txt.j2").write_text("{{ ticket.subject }}\n")
     (tmp_path / "ack.html.j2").write_text("<p>{{ ticket.subject }}</p>\n")
-    values = dict(compose.sample_variants("ack")[0][1])
+    values = dict(wording.sample_variants("ack")[0][1])
     values["ticket"] = {**values["ticket"], "subject": "<script>x</script>"}
     text, html = compose.render(tmp_path, "ack", values)
     assert text == "<script>x</script>\n"
@@ -326,9 +326,9 @@ def test_every_template_renders_for_every_priority_and_calendar(priority: str, c
     cal = rules.calendar_for(policy)
     for start in (NOW, datetime(2025, 12, 6, 3, 0, tzinfo=UTC)):  # a weekday morning and a Saturday night
         due_at = rules.due(policy, "first_response", start)
-        due = compose.due_view(due_at, cal, start)
-        for name in compose.FAMILIES:
-            values = dict(compose.sample_variants(name)[0][1])
+        due = wording.due_view(due_at, cal, start)
+        for name in wording.FAMILIES:
+            values = dict(wording.sample_variants(name)[0][1])
             values["ticket"] = {**values["ticket"], "priority": priority}
             if "due" in values:
                 values["due"] = due
@@ -345,7 +345,7 @@ def test_every_template_renders_for_every_priority_and_calendar(priority: str, c
 
 
 def test_ack_offers_the_chosen_links() -> None:
-    values = dict(compose.sample_variants("ack")[0][1])
+    values = dict(wording.sample_variants("ack")[0][1])
     values["links"] = [{"title": "Resetting your password", "url": "https://docs.example.com/reset"}]
     text, html = compose.render(TEMPLATES, "ack", values)
     assert "  - Resetting your password: https://docs.example.com/reset" in text

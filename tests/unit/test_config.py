@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mailroom.config import PAGERDUTY_EVENTS_URL, Settings, load_settings, resolve_config_path
+from mailroom.config import PAGERDUTY_EVENTS_URL, load_settings, resolve_config_path
 from mailroom.credentials import Secret
 from mailroom.errors import ConfigError
+from mailroom.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "mailroom.toml.example"

@@ -9,7 +9,8 @@ import pytest
 
 from mailroom.calendar import Duration
 from mailroom.engine import check_tests, decide, explain, format_explain
-from mailroom.message import Attachment, Inbound
+from mailroom.message import Inbound
+from mailroom.mime import Attachment
 from mailroom.rules import Link, parse_rules
 
 ARRIVED = datetime(2026, 1, 9, 16, 30, tzinfo=UTC)  # a Friday, 08:30 in Los Angeles
