@@ -9,7 +9,10 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 ensure_venv() {  # $1: the pip extra to install ("" or "[test]")
   command -v python3 >/dev/null || die "python3 is missing: install it with 'apt-get install python3 python3-venv'"
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is needed"
-  [[ -x $VENV/bin/python ]] || python3 -m venv "$VENV" || die "cannot create $VENV: install python3-venv"
+  if [[ ! -x $VENV/bin/python ]]; then
+    rm -rf "$VENV"  # a half-made venv must not keep the stamp that skips the install
+    python3 -m venv "$VENV" || die "cannot create $VENV: install python3-venv"
+  fi
   local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)${1:+-test}"
   if [[ ! -f $stamp ]]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import peewee
+
 from mailroom.errors import MailroomError, RulesError
 
 COMMANDS = "run, rules check|explain, tickets list|show, report, quarantine list|replay, status, import"
@@ -98,6 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MailroomError as exc:
         print(f"mailroom: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 1
+    except peewee.DatabaseError as exc:
+        print(f"mailroom: database: {(str(exc).strip().splitlines() or [type(exc).__name__])[0]}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `mailroom report | head`
+        return 0
     except KeyboardInterrupt:
         return 130
 

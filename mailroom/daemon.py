@@ -57,12 +57,11 @@ def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: i
 
 
 class MailboxLock:
-    """Which worker polls the mailbox: on PostgreSQL, whoever holds a session advisory lock on its name.
+    """Which worker polls the mailbox: on PostgreSQL, whoever holds a session advisory lock on its name."""
 
-    The lock lives on a connection of its own, outside peewee's per-thread connections, so no
-    transaction or reconnect of the jobs can drop it; it goes when this process or that
-    connection dies, and another worker takes the mailbox over. SQLite serves one worker: always held.
-    """
+    # The lock lives on a connection of its own, outside peewee's per-thread connections, so no
+    # transaction or reconnect of the jobs can drop it; it goes when this process or that
+    # connection dies, and another worker takes the mailbox over. SQLite serves one worker.
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -207,8 +206,10 @@ class Worker:
                 self.wake.clear()
                 self._guarded(self.flush_mail)
             jobs.run_pending()
-        ingest.join(timeout=SHUTDOWN_FLUSH)
+        # One deadline for the whole shutdown: the ingest thread ends after its current message,
+        # and the flush sends what it committed.
         deadline = time.monotonic() + SHUTDOWN_FLUSH
+        ingest.join(timeout=SHUTDOWN_FLUSH)
         for job in (self.flush_mail, self.flush_alerts):
             if time.monotonic() < deadline:
                 self._guarded(job)
@@ -217,11 +218,8 @@ class Worker:
         return 0
 
     def _ingest_loop(self) -> None:
-        """IDLE (or poll) on the support folder, reconnecting with backoff when the server drops.
-
-        Only the worker holding the mailbox lock polls; the others try for it every poll
-        interval, so one of them takes over within one interval when the holder dies.
-        """
+        """IDLE (or poll) on the support folder while holding the mailbox; reconnect with backoff."""
+        # The others try for the lock every poll interval: one takes over within it when the holder dies.
         poll = self.settings.mailbox.poll_interval.total_seconds()
         delay = 1.0
         try:
@@ -241,7 +239,7 @@ class Worker:
                 try:
                     idle = self.settings.mailbox.idle and conn.can_idle()
                     while not self.stop.is_set() and self.lock.acquire():
-                        self.service.ingest_once(conn)
+                        self.service.ingest_once(conn, self.stop)
                         if idle:
                             conn.idle_wait(poll, self.stop)
                         else:

@@ -51,14 +51,17 @@ def _arrival(raw: bytes) -> datetime:
 def import_command(settings: Any, path: Path) -> int:
     """Import every message once: tickets closed, no SLA clocks, no mail sent."""
     service = build_service(settings)
-    raws = list(_messages(path))
-    total = len(raws)
+    # A reply joins its question's ticket only when the question is stored already, and file
+    # order is no time order (Maildir names, exports grouped by thread): oldest first, ties in
+    # file order.
+    dated = sorted(((_arrival(raw), raw) for raw in _messages(path)), key=lambda pair: pair[0])
+    total = len(dated)
     counts = {"stored": 0, "duplicate": 0, "ignored": 0, "failed": 0}
     source = f"import:{path.resolve()}"
-    for done, raw in enumerate(raws, 1):
+    for done, (arrived, raw) in enumerate(dated, 1):
         ctx = service.context()
         try:
-            message = parse(raw, _arrival(raw), settings.limits.max_attachment_size)
+            message = parse(raw, arrived, settings.limits.max_attachment_size)
             result = ingest(ctx, message, store.content_key(raw), Placement(source), imported=True)
             counts[result.outcome] += 1
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop a migration

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,8 +55,10 @@ class Service:
         cfg = self.settings.mailbox
         return f"{cfg.username}@{cfg.host}/{cfg.folder}"
 
-    def ingest_once(self, conn: MailboxConnection) -> IngestReport:
+    def ingest_once(self, conn: MailboxConnection, stop: threading.Event | None = None) -> IngestReport:
         """Fetch every waiting message, store each exactly once, then move it out of the inbox."""
+        # With `stop` set (shutdown) the pass ends after the current message: what it stored is
+        # still moved, the rest waits in the folder for the next start.
         cfg = self.settings.mailbox
         report = IngestReport()
         uidvalidity = conn.select(cfg.folder)
@@ -65,6 +68,8 @@ class Service:
             done: list[int] = []
             bad: list[int] = []
             for item in batch:
+                if stop is not None and stop.is_set():
+                    break
                 place = Placement(self.mailbox_name, uidvalidity, item.uid)
                 if self._take(item, place, report):
                     done.append(item.uid)
@@ -76,6 +81,8 @@ class Service:
             conn.move(bad, cfg.quarantine_folder)
             if self.after_commit and (report.stored or report.quarantined):
                 self.after_commit()
+            if stop is not None and stop.is_set():
+                return report  # not a whole pass: the ledger keeps the last complete poll
         with database.atomic():
             ledger.last_uid = max([ledger.last_uid, *uids])
             ledger.last_poll_at = clock.now()

@@ -25,6 +25,7 @@ from mailroom.models import (
 )
 
 SCHEMA_VERSION = 1
+SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 # Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {}
@@ -68,7 +69,12 @@ def is_postgres(db: pw.Database | None = None) -> bool:
 
 def upgrade_schema(db: pw.Database) -> None:
     """Create the tables on first start; run the migrations a newer version brings."""
+    if _schema_version(db) == SCHEMA_VERSION:
+        return  # current: no DDL, whose table locks would block (or deadlock) running workers
     with db.atomic():
+        if is_postgres(db):
+            # Workers starting together take turns; the first creates, the others find it made.
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         db.create_tables(MODELS, safe=True)
         row = Setting.get_or_none(Setting.key == "schema_version")
         version = int(row.value) if row else 0
@@ -78,6 +84,14 @@ def upgrade_schema(db: pw.Database) -> None:
         for step in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[step](db)
             Setting.update(value=str(step)).where(Setting.key == "schema_version").execute()
+
+
+def _schema_version(db: pw.Database) -> int:
+    """The schema version recorded in the database; 0 before the first start."""
+    if not db.table_exists(Setting._meta.table_name):
+        return 0
+    row = Setting.get_or_none(Setting.key == "schema_version")
+    return int(row.value) if row else 0
 
 
 def shared_secret(configured: str | None) -> str:

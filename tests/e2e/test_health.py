@@ -1,0 +1,98 @@
+"""mailroom's own health: a stuck poller pages OpsGenie once and stands down; `status` tells the state."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.harness.opsgenie import OpsgenieServer
+
+from .conftest import Mailroom
+from .mails import mail
+
+STALE_AFTER = 4  # seconds; the mailbox is polled every second
+POLL = "mailroom-health-poll"
+
+
+def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def watched(mailroom: Mailroom, opsgenie: OpsgenieServer) -> Iterator[Mailroom]:
+    """mailroom paging the OpsGenie test server when it is stuck for STALE_AFTER seconds."""
+    with mailroom.config.open("a") as fh:
+        fh.write(f'\n[health]\nstale_after = "{STALE_AFTER}s"\n'
+                 f'\n[opsgenie]\napi_url = "{opsgenie.url}"\napi_key_env = "OPSGENIE_API_KEY"\n')
+    mailroom.env["OPSGENIE_API_KEY"] = "test-key"
+    yield mailroom
+
+
+def _status(room: Mailroom) -> dict[str, Any]:
+    return json.loads(room.cli("status", "--json").stdout)
+
+
+def test_stuck_polling_pages_once_and_closes_when_the_mailbox_is_back(
+    watched: Mailroom, opsgenie: OpsgenieServer
+) -> None:
+    room = watched
+    log = (room.folder / "daemon.log").open("w")
+    proc = room.popen("run", stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        room.dovecot.append("support", mail(subject="Cannot export reports"))
+        room.dovecot.append("support", b"\r\n")  # nothing usable: quarantined
+        # Both sent (acknowledgement, notification): no stuck outbox muddles what follows.
+        room.smtp.wait_for(2, timeout=20)
+        _wait(lambda: room.dovecot.count("support", "Quarantine") == 1, 15, "the quarantined mail")
+        status = _status(room)
+        [box] = status["mailboxes"]
+        assert box["last_poll_at"] is not None and box["last_error"] is None
+        assert status["waiting"] == 0
+        assert status["outbox"]["queued"] == 0 and status["outbox"]["failed"] == 0
+        assert status["quarantine"] == 1
+        assert status["rules"]["state"] == "good" and status["rules"]["error"] is None
+        assert status["health_alerts"] == {"poll": "closed", "outbox": "closed"}
+        assert opsgenie.requests == []
+
+        room.dovecot.stop()
+        stopped = time.monotonic()
+        _wait(lambda: opsgenie.creates(POLL), 20, "the health alert")
+        assert time.monotonic() - stopped >= STALE_AFTER - 1.5  # not before the poll is stale
+        down = _status(room)
+        assert down["health_alerts"]["poll"] == "open"
+        assert down["waiting"] is None and down["mailbox_error"]
+        assert down["mailboxes"][0]["last_error"]
+        time.sleep(STALE_AFTER)  # still stuck for several health checks: no second alert
+        room.dovecot.start()
+        _wait(lambda: opsgenie.closes(POLL), 30, "the health alert to close")
+
+        up = _status(room)
+        assert up["health_alerts"]["poll"] == "closed"
+        assert up["mailboxes"][0]["last_error"] is None
+        # A broken rules file shows in status with its place.
+        (room.folder / "rules.yaml").write_text("version: 1\nrules: [\n")
+        broken = _status(room)["rules"]
+        assert broken["state"] == "error" and broken["error"].startswith("rules.yaml:")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+        log.close()
+    assert code == 0
+
+    [create] = opsgenie.creates(POLL)
+    assert create.json["priority"] == "P1" and "poll" in create.json["message"]
+    assert len(opsgenie.closes(POLL)) == 1
+    assert [r.alias for r in opsgenie.creates()] == [POLL]  # the outbox never looked stuck
