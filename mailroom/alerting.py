@@ -14,7 +14,7 @@ from mailroom.models import Clock, OutboxItem, Page, Ticket, database
 
 log = logging.getLogger("mailroom.alerting")
 
-BATCH = 5  # rows per claim: even a slow backend answers these well within the claim's 5 min lease
+BATCH = 5  # rows per claim: even a slow backend answers these well within the claim's 90 s lease
 GIVE_UP_AFTER = timedelta(days=5)
 DETAIL_MAX = 1000  # of the subject in an alert: details must stay within 8,000 characters
 ALERT_FIELDS = ("alias", "message", "description", "priority", "tags", "details", "responders")

@@ -183,8 +183,11 @@ def queue(
     )
 
 
-def claim_due(kind: str, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
+def claim_due(kind: str, now: datetime, limit: int = 100, lease: timedelta = timedelta(seconds=90)) -> list[OutboxItem]:
     """Claim queued rows that are due, so no other worker sends them while this one does.
+
+    The lease is short so that mail a killed worker had claimed goes out soon after; a batch
+    sends well within it.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED` lets several workers claim disjoint rows at once.
     SQLite: an IMMEDIATE transaction makes the claim a single writer's.
