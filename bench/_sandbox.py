@@ -228,8 +228,7 @@ def _attachment(rng: random.Random, size: int) -> tuple[str, str, bytes]:
 
 
 def support_mails(count: int, seed: int = 42, big_attachment: int = 0) -> list[Mail]:
-    """`count` support mails: mostly new questions from distinct customers, a tenth replies, a tenth with
-    a 100 KB attachment; with `big_attachment` bytes, the middle mail carries one attachment that large."""
+    """`count` support mails (a tenth replies, a tenth with 100 KB attached, the middle one `big_attachment` bytes)."""
     rng = random.Random(seed)
     start = datetime.now(UTC) - timedelta(hours=2)
     mails: list[Mail] = []

@@ -66,6 +66,7 @@ def run_mailroom(config: str, profile: str | None) -> dict[str, Any]:
     seconds = time.perf_counter() - start
 
     def queued() -> int:
+        """Mails still waiting in the outbox."""
         return OutboxItem.select().where((OutboxItem.kind == "mail") & (OutboxItem.state == "queued")).count()
 
     left = queued()
@@ -114,6 +115,7 @@ def run_baseline(imap_port: int, user: str, password: str, smtp_port: int, mails
     outgoing = outgoing[:mails]
 
     async def send_all() -> None:
+        """Every outgoing mail over one SMTP session."""
         smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=smtp_port, use_tls=False, start_tls=False, timeout=60)
         await smtp.connect()
         for rcpt, raw in outgoing:
@@ -152,6 +154,7 @@ def child(role: str, box: Sandbox, log: Path, *extra: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    """Set up the servers and the mail, run both sides, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="support mails (default 2,000)")
     parser.add_argument("--big-mb", type=int, default=20, help="size of the one large attachment, MB (0: none)")

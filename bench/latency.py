@@ -44,6 +44,7 @@ class Acks:
         self.arrived: dict[str, float] = {}  # customer Message-ID -> arrival (epoch seconds)
 
     def _scan(self) -> None:
+        """Note the acknowledgements among the mails received since the last scan."""
         received = list(self.smtp.messages)
         for item in received[self.seen :]:
             answered = str(item.message.get("In-Reply-To", "")).strip()
@@ -73,6 +74,7 @@ def _customer(mail: Mail) -> str:
 
 
 def main() -> int:
+    """Start the daemon, append the mails, print the latency figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100, help="mails to measure (default 100)")
     parser.add_argument("--pace", type=float, default=0.0,

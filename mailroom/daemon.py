@@ -26,6 +26,8 @@ from mailroom.smtp import MailSender
 log = logging.getLogger("mailroom")
 
 CONNECT_TRIES = 3
+DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
+DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
 SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
 
 
@@ -131,12 +133,19 @@ class Worker:
             clocks.check_sla_once(ctx)
             surveys.send_due(ctx)
 
-    def flush_mail(self) -> None:
-        """Send what the outbox holds for now."""
+    def flush_mail(self) -> int:
+        """Send what the outbox holds for now; the number sent."""
         sent = flush_mail_once(self.service.context(), self.sender)
         self.smtp_error = getattr(self.sender, "last_connection_error", None)
         if sent:
             log.info("action=sent count=%s", sent)
+        return sent
+
+    def drain_mail(self) -> None:
+        """Send until nothing due is left (one flush is bounded), or the server stops taking it."""
+        deadline = time.monotonic() + DRAIN_LIMIT
+        while self.flush_mail() and not self.smtp_error and time.monotonic() < deadline:
+            pass
 
     def flush_alerts(self) -> None:
         """Open and close alerts at the escalation backend."""
@@ -174,7 +183,7 @@ class Worker:
             return 1
         finally:
             conn.close()
-        for job in (self.check_sla, self.flush_mail, self.flush_alerts, self.heartbeat):
+        for job in (self.check_sla, self.drain_mail, self.flush_alerts, self.heartbeat):
             job()
         self._close()
         if self.smtp_error:
@@ -255,7 +264,7 @@ class Worker:
         finally:
             self.lock.release()
 
-    def _guarded(self, job: Callable[[], None]) -> None:
+    def _guarded(self, job: Callable[[], object]) -> None:
         """Run one job; a failure is logged and never stops the others."""
         try:
             job()

@@ -25,6 +25,7 @@ log = logging.getLogger("mailroom.imap")
 BATCH_COUNT = 200
 BATCH_BYTES = 24_000_000
 IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
+IDLE_SEGMENT = 5.0  # seconds in IDLE before DONE and a fresh IDLE
 
 CONNECTION_ERRORS = (OSError, socket.error, IMAPClientError, ssl.SSLError, EOFError)
 
@@ -170,23 +171,37 @@ class MailboxConnection:
             return self._client().has_capability("IDLE")
 
     def idle_wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        """Wait in IDLE up to `timeout` seconds (or until `stop`); True when new mail was announced."""
+        """Wait in IDLE up to `timeout` seconds (or until `stop`); True when new mail is there."""
         deadline = time.monotonic() + min(timeout, IDLE_RENEW)
         with self._guard():
             client = self._client()
-            client.idle()
-            try:
-                while time.monotonic() < deadline and not (stop and stop.is_set()):
-                    # Short checks keep shutdown prompt without leaving IDLE.
-                    responses = client.idle_check(timeout=min(1.0, max(0.05, deadline - time.monotonic())))
-                    if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
-                        return True
-            finally:
-                client.idle_done()
+            # Mail that arrived during the last pass was announced in responses imaplib kept to
+            # itself, and Dovecot does not announce it again in IDLE: look before waiting.
+            if client.search("ALL"):
+                return True
+            while time.monotonic() < deadline and not (stop and stop.is_set()):
+                client.idle()
+                try:
+                    # Short segments keep shutdown prompt and bound any gap between the
+                    # search above and the start of IDLE.
+                    segment = time.monotonic() + min(IDLE_SEGMENT, max(0.05, deadline - time.monotonic()))
+                    while time.monotonic() < segment and not (stop and stop.is_set()):
+                        responses = client.idle_check(timeout=min(1.0, max(0.05, segment - time.monotonic())))
+                        if _announces_mail(responses):
+                            return True
+                finally:
+                    done = client.idle_done()
+                if _announces_mail(done[1] if isinstance(done, tuple) and len(done) > 1 else []):
+                    return True
         return False
 
     def _guard(self) -> _Guard:
         return _Guard(self)
+
+
+def _announces_mail(responses: Any) -> bool:
+    """True when IDLE responses announce a new message."""
+    return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses or [])
 
 
 class _Guard:
