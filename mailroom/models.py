@@ -103,6 +103,7 @@ class Message(BaseModel):
     from_addr = pw.CharField(max_length=320, default="")
     from_name = pw.CharField(max_length=320, default="")
     recipients = JsonField(default=list)
+    rcpt = pw.CharField(max_length=320, null=True)  # outbound: the first recipient, for the hourly limit
     subject = pw.TextField(default="")
     text = pw.TextField(default="")
     new_text = pw.TextField(default="")
@@ -122,6 +123,7 @@ class Message(BaseModel):
             (("message_id", "content_key"), True),
             (("mailbox", "uidvalidity", "uid"), True),
             (("direction", "kind", "received_at"), False),
+            (("rcpt", "kind", "received_at"), False),
         )
 
 
