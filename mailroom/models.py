@@ -47,6 +47,9 @@ class BaseModel(pw.Model):
     class Meta:
         database = database
         legacy_table_names = False
+        # save() writes only the fields that changed: a ticket update never rewrites the
+        # whole row (JSON fields are always reassigned, never mutated in place, to stay dirty).
+        only_save_dirty = True
 
 
 class Setting(BaseModel):
