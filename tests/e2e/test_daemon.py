@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pytest
 
@@ -19,6 +19,7 @@ from mailroom import store
 from mailroom.models import Message, OutboxItem, Ticket
 
 from .conftest import Mailroom
+from .conftest import wait_until as _wait
 from .mails import mail, message_id_of
 
 RULES = """\
@@ -75,15 +76,6 @@ class Daemon:
         return code, time.monotonic() - began
 
 
-def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def _write(path: Path, text: str) -> None:

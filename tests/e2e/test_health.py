@@ -6,7 +6,7 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,21 +14,13 @@ import pytest
 from tests.harness.opsgenie import OpsgenieServer
 
 from .conftest import Mailroom
+from .conftest import wait_until as _wait
 from .mails import mail
 
 STALE_AFTER = 4  # seconds; the mailbox is polled every second
 POLL = "mailroom-health-poll"
 
 
-def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

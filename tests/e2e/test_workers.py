@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +20,7 @@ from mailroom import store
 from mailroom.models import Message, OutboxItem, Ticket
 
 from .conftest import ROOT, TEAM, Mailroom, write_config
+from .conftest import wait_until as _wait
 from .mails import mail, message_id_of
 
 MAILS = 500
@@ -72,16 +73,6 @@ class Workers:
             out.close()
         return codes
 
-
-def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def _ingest_span(text: str) -> tuple[datetime, datetime] | None:
