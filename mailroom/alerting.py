@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mailroom import retry, sla, store
 from mailroom.context import Context
 from mailroom.escalation import MESSAGE_MAX, TAGS_MAX, Alert, Escalator, Outcome, shorten
 from mailroom.models import Clock, OutboxItem, Page, Ticket, database
+from mailroom.units import iso
 
 log = logging.getLogger("mailroom.alerting")
 
@@ -19,9 +20,6 @@ GIVE_UP_AFTER = timedelta(days=5)
 DETAIL_MAX = 1000  # of the subject in an alert: details must stay within 8,000 characters
 ALERT_FIELDS = ("alias", "message", "description", "priority", "tags", "details", "responders")
 
-
-def _iso(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- what alerts say --------------------------------------------------------------------------
@@ -54,7 +52,7 @@ def breach_payload(ctx: Context, ticket: Ticket, clock: Clock) -> dict[str, Any]
     Built as plain data: a cycle may raise hundreds, and `Alert(**payload)` normalises it when sent.
     """
     label = clock.metric.replace("_", " ")
-    due = _iso(clock.due_at)
+    due = iso(clock.due_at) or ""
     subject = (ticket.subject or "")[:DETAIL_MAX]
     return {
         "alias": sla.alert_alias(ticket.id, clock.metric),
@@ -79,7 +77,7 @@ def page_alert(ctx: Context, ticket: Ticket, team: str, alias: str, description:
         description=f"{description}\nSubject: {ticket.subject}\nRequester: {ticket.requester}\nTeam: {ticket.team}",
         priority=ticket.priority,
         tags=("mailroom", "page", *(ticket.tags or ())),
-        details={"ticket": str(ticket.id), "requester": ticket.requester, "team": team, "due": _iso(due),
+        details={"ticket": str(ticket.id), "requester": ticket.requester, "team": team, "due": iso(due) or "",
                  "subject": ticket.subject or ""},
         responders=tuple(responders(ctx, team)),
     )

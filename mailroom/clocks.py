@@ -10,7 +10,7 @@ and the customer's renewed request gets the policy's full resolution time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import peewee as pw
@@ -20,6 +20,7 @@ from mailroom.calendar import Calendar
 from mailroom.context import Context
 from mailroom.models import Clock, Event, OutboxItem, Page, Ticket
 from mailroom.policies import Policy
+from mailroom.units import iso
 
 OPEN = ("running", "paused")
 RESPONSES = ("first_response", "next_response")
@@ -101,7 +102,7 @@ def agent_response(ctx: Context, ticket: Ticket, at: datetime, text: str, holdin
             # Late, though no check saw it yet: a breach, but paging for an answered ticket helps no one.
             clock.state, clock.breached_at = "breached", clock.due_at
             store.record_event(ticket.id, ctx.now, "sla", "breached",
-                               f"{clock.metric.replace('_', ' ')} was due {_iso(clock.due_at)}; answered late")
+                               f"{clock.metric.replace('_', ' ')} was due {iso(clock.due_at)}; answered late")
         elif clock.state != "breached":
             clock.state, clock.paused_at = "met", None
         clock.save()
@@ -202,7 +203,7 @@ def priority_changed(ctx: Context, ticket: Ticket) -> None:
             clock.due_at, clock.escalate = due, policy.escalate
             if clock.warned_at is None:
                 clock.warn_at = sla.warn_at(policy, due)
-            planned.append(f"{clock.metric} due {_iso(due)}")
+            planned.append(f"{clock.metric} due {iso(due)}")
         clock.save()
     if ticket.status not in ("solved", "closed"):
         planned += _start_missing(ticket, policy, calendar)
@@ -223,7 +224,7 @@ def _start_missing(ticket: Ticket, policy: Policy, calendar: Calendar) -> list[s
             continue
         if ticket.status == "pending":
             Clock.update(state="paused", paused_at=ticket.updated_at).where(Clock.id == clock.id).execute()
-        started.append(f"{metric} started, due {_iso(clock.due_at)}")
+        started.append(f"{metric} started, due {iso(clock.due_at)}")
     return started
 
 
@@ -299,8 +300,8 @@ def _breaches(ctx: Context, report: dict[str, int]) -> None:
     for clock in due:
         ticket = tickets[clock.ticket_id]
         events.append({"ticket": ticket.id, "at": now, "actor": "sla", "action": "breached",
-                       "detail": f"{clock.metric.replace('_', ' ')} was due {_iso(clock.due_at)}; not met",
-                       "data": {"metric": clock.metric, "due": _iso(clock.due_at), "detected_at": _iso(now)}})
+                       "detail": f"{clock.metric.replace('_', ' ')} was due {iso(clock.due_at)}; not met",
+                       "data": {"metric": clock.metric, "due": iso(clock.due_at), "detected_at": iso(now)}})
         if not clock.escalate:
             continue
         if not escalating:
@@ -348,7 +349,7 @@ def _warnings(ctx: Context, report: dict[str, int]) -> None:
         clock.warned_at = now
         ticket = tickets[clock.ticket_id]
         store.record_event(ticket.id, now, "sla", "warning",
-                           f"{clock.metric.replace('_', ' ')} due {_iso(clock.due_at)}")
+                           f"{clock.metric.replace('_', ' ')} due {iso(clock.due_at)}")
         outbound.sla_warning(ctx, ticket, clock)
     report["warned"] += len(soon)
 
@@ -371,24 +372,21 @@ def _auto_close(ctx: Context, report: dict[str, int]) -> None:
 # --- the view ---------------------------------------------------------------------------------
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def clock_view(ticket: Ticket) -> dict[str, Any]:
     """The `sla` object of `tickets show --json` (CONTRACT section 4), with the ticket's pages."""
     clocks = list(Clock.select().where(Clock.ticket == ticket.id).order_by(Clock.id))
     first = [c for c in clocks if c.metric == "first_response"]
     return {
-        "first_response_due": _iso(first[-1].due_at) if first else None,
+        "first_response_due": iso(first[-1].due_at) if first else None,
         "breached": any(c.state == "breached" for c in clocks),
         "clocks": [
             {
                 "metric": c.metric,
-                "due": _iso(c.due_at),
+                "due": iso(c.due_at),
                 "state": c.state,
-                "met_at": _iso(c.met_at),
-                "breached_at": _iso(c.breached_at),
+                "met_at": iso(c.met_at),
+                "breached_at": iso(c.breached_at),
                 "alert": {
                     "alias": c.alert_alias or sla.alert_alias(ticket.id, c.metric),
                     "state": c.alert_state,

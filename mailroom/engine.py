@@ -11,6 +11,7 @@ from mailroom.conditions import Facts
 from mailroom.message import Inbound
 from mailroom.mime import Attachment as MailAttachment
 from mailroom.policies import Policy, policy_fields
+from mailroom.units import iso
 
 if TYPE_CHECKING:
     from mailroom.rules import Link, Rules
@@ -202,13 +203,13 @@ def explain(rules: Rules, message: Inbound, now: datetime) -> dict[str, Any]:
             "timezone": calendar.timezone,
             "escalate": policy.escalate,
             "warn_before": str(policy.warn_before) if policy.warn_before else None,
-            "start": _iso(start),
+            "start": iso(start),
             "metrics": {
-                name: {"duration": str(length), "due": _iso(calendar.due(start, length))}
+                name: {"duration": str(length), "due": iso(calendar.due(start, length))}
                 for name, length in policy.metrics().items()
             },
         },
-        "evaluated_at": _iso(now),
+        "evaluated_at": iso(now),
     }
 
 
@@ -244,5 +245,3 @@ def format_explain(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -11,7 +11,7 @@ import peewee as pw
 
 from mailroom import clock, store
 from mailroom.models import Clock, Mailbox, OutboxItem, Quarantined, Setting, Ticket, database
-from mailroom.views import iso
+from mailroom.units import iso
 
 log = logging.getLogger("mailroom.health")
 

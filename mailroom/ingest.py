@@ -58,7 +58,7 @@ def ingest(
     """Store `message` and apply it to its ticket in one transaction; a repeat is recognised."""
     if seen_at(place):
         return Ingested("duplicate", None, "mailbox UID already stored")
-    _keep_attachments(ctx, message)
+    digests = _keep_attachments(ctx, message)
     try:
         with database.atomic():
             duplicate = (
@@ -68,18 +68,20 @@ def ingest(
             )
             if duplicate is not None:
                 return Ingested("duplicate", duplicate.ticket_id, "same Message-ID and content")
-            return _apply(ctx, message, key, place, imported)
+            return _apply(ctx, message, key, place, imported, digests)
     except pw.IntegrityError:
         # Another worker stored the same message between our check and our insert.
         return Ingested("duplicate", None, "stored concurrently")
 
 
-def _apply(ctx: Context, message: Inbound, key: str, place: Placement, imported: bool) -> Ingested:
+def _apply(
+    ctx: Context, message: Inbound, key: str, place: Placement, imported: bool, digests: list[str | None]
+) -> Ingested:
     machine = automatic_mail_reason(message, ctx.support_address, ctx.settings.support.lists)
     answer = None if imported else surveys.match(ctx, message)
     if answer is not None:
         # A survey answer is a rating: it never opens or reopens a ticket.
-        row = _store_message(message, key, place, machine)
+        row = store_message(message, key, place, machine, digests)
         surveys.record(ctx, row, message, answer)
         return Ingested("stored", answer.ticket_id, "survey answer: " + answer.reason)
     is_agent, why = agents.sender_is_agent(ctx, message)
@@ -91,7 +93,7 @@ def _apply(ctx: Context, message: Inbound, key: str, place: Placement, imported:
         exists=lambda tid: Ticket.select().where(Ticket.id == tid).exists(),
         may_use_link=lambda tid: is_agent or store.is_participant(tid, message.from_addr),
     )
-    row = _store_message(message, key, place, machine)
+    row = store_message(message, key, place, machine, digests)
     ticket = Ticket.get_by_id(threading.ticket_id) if threading.ticket_id else None
     if ticket is not None and imported:
         # History: joined to its ticket as it was, with no mail, clock or status change.
@@ -122,7 +124,11 @@ def _apply(ctx: Context, message: Inbound, key: str, place: Placement, imported:
     return Ingested("stored", created.id, threading.reason)
 
 
-def _store_message(message: Inbound, key: str, place: Placement, machine: str | None) -> Message:
+def store_message(
+    message: Inbound, key: str, place: Placement, machine: str | None, digests: list[str | None] | None = None
+) -> Message:
+    """The inbound row with its attachments' records (not yet on a ticket)."""
+    digests = digests if digests is not None else [_digest(part.content) for part in message.attachments]
     row = Message.create(
         ticket=None,
         message_id=message.message_id,
@@ -145,15 +151,16 @@ def _store_message(message: Inbound, key: str, place: Placement, machine: str | 
         uidvalidity=place.uidvalidity,
         uid=place.uid,
     )
-    for part in message.attachments:
+    for part, digest in zip(message.attachments, digests, strict=True):
         Attachment.create(
-            message=row,
-            filename=part.filename,
-            content_type=part.content_type,
-            size=part.size,
-            sha256=hashlib.sha256(part.content).hexdigest() if part.content is not None else None,
+            message=row, filename=part.filename, content_type=part.content_type, size=part.size, sha256=digest
         )
     return row
+
+
+def _digest(content: bytes | None) -> str | None:
+    """SHA-256 of stored bytes; None for an attachment recorded but not stored (over the limit)."""
+    return hashlib.sha256(content).hexdigest() if content is not None else None
 
 
 def attachment_path(data_dir: Path, sha256: str) -> Path:
@@ -161,16 +168,19 @@ def attachment_path(data_dir: Path, sha256: str) -> Path:
     return data_dir / "attachments" / sha256[:2] / sha256
 
 
-def _keep_attachments(ctx: Context, message: Inbound) -> None:
+def _keep_attachments(ctx: Context, message: Inbound) -> list[str | None]:
+    """Write each stored attachment's bytes; return the digests, one per attachment."""
     # Written before the commit: a crash leaves at most an unreferenced file, never a
     # committed row without its bytes.
-    for part in message.attachments:
-        if part.content is None:
+    digests = [_digest(part.content) for part in message.attachments]
+    for part, digest in zip(message.attachments, digests, strict=True):
+        if part.content is None or digest is None:
             continue
-        path = attachment_path(ctx.settings.support.data_dir, hashlib.sha256(part.content).hexdigest())
+        path = attachment_path(ctx.settings.support.data_dir, digest)
         if path.exists():
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(part.content)
         tmp.replace(path)
+    return digests

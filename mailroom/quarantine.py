@@ -9,7 +9,7 @@ from mailroom import clock, store
 from mailroom.daemon import connect_mailbox
 from mailroom.errors import MailroomError
 from mailroom.models import Quarantined
-from mailroom.views import iso
+from mailroom.units import iso
 
 
 def entries(settings: Any) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import peewee as pw
 from mailroom.calendar import Calendar
 from mailroom.models import Clock, Rating, Survey, Ticket
 from mailroom.sla import policy_name
-from mailroom.units import format_duration
+from mailroom.units import format_duration, iso
 
 TARGET = 0.95
 OPEN_STATUSES = ("new", "open", "pending")
@@ -218,9 +218,6 @@ def _duration(seconds: float | None) -> str | None:
     return format_duration(timedelta(seconds=round(seconds)))
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def _histogram(values: Iterable[float]) -> list[dict[str, Any]]:
     counts = [0] * len(HISTOGRAM_EDGES)
@@ -267,7 +264,7 @@ def build_report(since: date | None, until: date | None, team: str | None, now: 
     median, p90 = nearest_rank(ttfr, 50), nearest_rank(ttfr, 90)
     return {
         "range": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
-                  "team": team, "generated_at": _iso(now)},
+                  "team": team, "generated_at": iso(now)},
         "tickets": len(info),
         "solved": solved,
         "target": TARGET,
@@ -333,7 +330,7 @@ def _csat(where: pw.Expression, info: dict[int, tuple[str, str, str]]) -> dict[s
         if rating is not None:
             latest[ticket_id] = bool(satisfied)
         if comment and comment.strip():
-            comments.append({"ticket": ticket_id, "at": _iso(instant(at)), "rating": rating, "comment": comment.strip()})
+            comments.append({"ticket": ticket_id, "at": iso(instant(at)), "rating": rating, "comment": comment.strip()})
     sent = Survey.select().join(Ticket).where(where & (Survey.state == "sent")).count()
     weeks: dict[str, Week] = defaultdict(Week)
     for ticket_id, happy in latest.items():
@@ -395,7 +392,7 @@ def breaching_now(team: str | None, now: datetime) -> dict[str, Any]:
             overdue = (now - due).total_seconds() if due is not None else None
             tickets[ticket_id] = {
                 "ticket": ticket_id, "subject": subject, "priority": priority, "team": t_team,
-                "status": status, "assignee": assignee, "metrics": [metric], "due": _iso(due),
+                "status": status, "assignee": assignee, "metrics": [metric], "due": iso(due),
                 "overdue_seconds": round(overdue) if overdue is not None else None,
                 "overdue": _duration(overdue),
             }

@@ -7,13 +7,13 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.utils import getaddresses
 
 from mailroom import outbound, store
 from mailroom.context import Context
 from mailroom.message import Inbound
 from mailroom.models import Message, Participant, Rating, Survey, Ticket
+from mailroom.units import iso
 
 # Rating values as they appear in the answer addresses, with the label the customer sees.
 SCALES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -134,7 +134,7 @@ def status_changed(ctx: Context, ticket: Ticket, old: str, new: str) -> None:
         else:
             survey.state, survey.due_at = "scheduled", due
             survey.save()
-        store.record_event(ticket.id, ctx.now, "mailroom", "survey scheduled", f"due {_iso(due)}")
+        store.record_event(ticket.id, ctx.now, "mailroom", "survey scheduled", f"due {iso(due)}")
     elif old == "solved" and new in ("new", "open", "pending") and survey and survey.state == "scheduled":
         survey.state = "cancelled"
         survey.save()
@@ -330,5 +330,3 @@ def record(ctx: Context, row: Message, message: Inbound, answer: SurveyAnswer) -
         outbound.forward(ctx, ticket, row, message, "Bad rating")
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

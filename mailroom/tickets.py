@@ -17,7 +17,6 @@ STATUSES = ("new", "open", "pending", "solved", "closed")
 
 def _decision_record(decision: Any) -> dict:
     """The parts of the routing decision the ticket keeps for later steps (ack, survey, SLA)."""
-    sla = decision.sla_override if hasattr(decision, "sla_override") else None
     return {
         "ack": decision.ack,
         "links": [asdict(link) if is_dataclass(link) else link for link in decision.links],
@@ -25,7 +24,7 @@ def _decision_record(decision: Any) -> dict:
         "notify": list(decision.notify),
         "page": decision.page,
         "policy_name": decision.policy_name,
-        "sla_override": sla,
+        "sla_override": decision.sla_override,
         "rules": [hit.name for hit in decision.matched],
     }
 

@@ -1,9 +1,9 @@
-"""Durations ("90s", "15m", "4h", "2d", "1w") and sizes ("25MB") as written in config and rules."""
+"""Durations ("90s", "15m", "4h", "2d", "1w"), sizes ("25MB") and instants as mailroom writes them."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -46,3 +46,8 @@ def format_duration(delta: timedelta) -> str:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
     return sign + ("".join(parts) or "0s")
+
+
+def iso(value: datetime | None) -> str | None:
+    """UTC ISO 8601 ending in Z (the contract's form for every timestamp), or None."""
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from mailroom import clocks
 from mailroom.models import Attachment, Event, Message, OutboxItem, Ticket
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC ISO 8601 ending in Z, or None."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from mailroom.units import iso
 
 
 def ticket_json(ticket: Ticket) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from mailroom import outbound, store
 from mailroom.context import Context
+from mailroom.ingest import Placement, store_message
 from mailroom.message import Inbound
 from mailroom.mime import Attachment as InboundFile
 from mailroom.models import Clock, Event, Message, OutboxItem, Ticket, database
@@ -150,24 +151,10 @@ def inbound(n: int = 1, sender: str = "olga@client.org", **changes: Any) -> Inbo
 
 
 def stored(ctx: Context, message: Inbound, ticket: Ticket | None = None, kind: str = "customer") -> Message:
-    return Message.create(
-        ticket=ticket,
-        message_id=message.message_id,
-        content_key=message.message_id,
-        direction="inbound",
-        kind=kind,
-        from_addr=message.from_addr,
-        from_name=message.from_name,
-        recipients=list(message.to + message.cc),
-        subject=message.subject,
-        text=message.text,
-        new_text=message.new_text,
-        in_reply_to=message.in_reply_to,
-        references=list(message.references),
-        thread_index=message.thread_index,
-        date=message.date,
-        received_at=message.arrived_at,
-    )
+    row = store_message(message, message.message_id, Placement("test"), None)
+    row.ticket, row.kind = ticket, kind
+    row.save()
+    return row
 
 
 def new_ticket(ctx: Context, message: Inbound, **changes: Any) -> tuple[Ticket, Message]:
