@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
 from pathlib import Path
 
 from mailroom.errors import RulesError
@@ -22,7 +21,6 @@ class RulesSource:
         self.rules: Rules | None = None
         self.digest: str | None = None
         self.error: str | None = None
-        self.loaded_at: datetime | None = None
 
     def load(self) -> Rules:
         """First load: a bad file is a start error (RulesError)."""
@@ -30,13 +28,6 @@ class RulesSource:
         self.rules = load_rules(self.path, self.template_dir)
         self.digest = hashlib.sha256(data).hexdigest()
         self.error = None
-        return self.rules
-
-    def current(self) -> Rules:
-        """The rules to use now, reloading the file first when its content changed."""
-        if self.rules is None:
-            return self.load()
-        self.reload()
         return self.rules
 
     def reload(self) -> bool:
