@@ -1,4 +1,4 @@
-"""Pure: templates and values → an `email.message.EmailMessage` ready for the outbox."""
+"""Pure: templates and values → the bytes of a mail ready for the outbox."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import policy as email_policy
 from email.header import decode_header, make_header
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +16,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
+from mailroom import mimewrite
 from mailroom.threader import tag_pattern
 from mailroom.wording import sample_variants
 
-# 7-bit clean bodies (quoted-printable/base64) reach every server, with or without 8BITMIME.
-POLICY = email_policy.SMTP.clone(cte_type="7bit")
 TEXT_SUFFIX, HTML_SUFFIX = ".txt.j2", ".html.j2"
 REFERENCES_MAX = 20  # ids kept in References: the first and the latest (RFC 5322 3.6.4)
 SUBJECT_MAX = 250
@@ -32,6 +28,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _MESSAGE_ID = re.compile(r"^<[!-;=?-~]+>$")  # printable ASCII, no spaces, no inner < >
+_THREAD_INDEX = re.compile(r"^[A-Za-z0-9+/=]{1,900}$")
+_MIME_TOKEN = re.compile(r"^[!#$%&'*+.^_`{|}~0-9a-z-]{1,127}$")  # RFC 2045 token, RFC 6838 length
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _FILETIME_EPOCH = 11644473600  # seconds from 1601-01-01 to 1970-01-01
 
@@ -42,8 +40,8 @@ _FILETIME_EPOCH = 11644473600  # seconds from 1601-01-01 to 1970-01-01
 def clean(value: str | None) -> str:
     """One safe header line: encoded-words decoded, CR/LF and control characters gone.
 
-    Python's email package decodes encoded-words again when a header is set and would then
-    write a decoded CR/LF as a real line break, so words are decoded here until none is left.
+    Words are decoded until none is left and what still looks like one is broken up: written
+    verbatim, a word would be decoded again by the reader's client, CR/LF and all.
     """
     text = str(value or "")
     for _ in range(4):
@@ -132,33 +130,6 @@ def _decode_thread_index(value: str | None) -> bytes | None:
     return raw if len(raw) >= 22 and (len(raw) - 22) % 5 == 0 else None
 
 
-class _Verbatim(str):
-    """A header of tokens written as given and folded between them, never as encoded-words.
-
-    Python would turn a Message-ID or Thread-Index longer than a line into encoded-words,
-    which no mail client matches when threading.
-    """
-
-    name: str
-    tokens: tuple[str, ...]
-
-    def __new__(cls, name: str, tokens: list[str]) -> _Verbatim:
-        obj = super().__new__(cls, " ".join(tokens))
-        obj.name, obj.tokens = name, tuple(tokens)
-        return obj
-
-    def fold(self, *, policy: Any) -> str:
-        """The header as it goes on the wire."""
-        lines, line = [], f"{self.name}:"
-        for token in self.tokens:
-            if len(line) + 1 + len(token) > policy.max_line_length and line.strip() != f"{self.name}:":
-                lines.append(line)
-                line = ""
-            line += " " + token
-        lines.append(line)
-        return policy.linesep.join(lines) + policy.linesep
-
-
 # --- templates --------------------------------------------------------------------------------
 
 
@@ -219,7 +190,7 @@ class File:
 
 @dataclass(frozen=True)
 class Draft:
-    """Everything one outbound mail needs; `build` turns it into an EmailMessage."""
+    """Everything one outbound mail needs; `build` turns it into the mail's bytes."""
 
     sender_name: str
     sender_address: str
@@ -240,51 +211,62 @@ class Draft:
     attachments: tuple[File, ...] = field(default=())
 
 
-def build(draft: Draft) -> EmailMessage:
+def build(draft: Draft) -> bytes:
     """The mail: headers cleaned of anything that could add a header, body, alternative, files."""
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = Address(display_name=clean(draft.sender_name), addr_spec=draft.sender_address)
+    # Sender and Message-ID go on the wire verbatim, so anything but a plain value is a bug.
+    if not valid_address(draft.sender_address):
+        raise ValueError(f"invalid sender address {draft.sender_address!r}")
+    if not valid_message_id(draft.message_id):
+        raise ValueError(f"invalid Message-ID {draft.message_id!r}")
     recipients = [a for a in draft.to if valid_address(a)]
     if not recipients:
         raise ValueError("no valid recipient")
-    msg["To"] = tuple(Address(addr_spec=a) for a in recipients)
+    headers = [
+        mimewrite.mailbox("From", clean(draft.sender_name), draft.sender_address),
+        mimewrite.address_list("To", recipients),
+    ]
     if draft.reply_to and valid_address(draft.reply_to):
-        msg["Reply-To"] = Address(addr_spec=draft.reply_to)
-    msg["Subject"] = clean(draft.subject)[: SUBJECT_MAX + 40]
-    msg["Date"] = format_datetime(draft.date.astimezone(UTC))
-    msg["Message-ID"] = _Verbatim("Message-ID", [draft.message_id])
+        headers.append(mimewrite.address_list("Reply-To", [draft.reply_to]))
+    headers.append(mimewrite.unstructured("Subject", clean(draft.subject)[: SUBJECT_MAX + 40]))
+    headers.append(f"Date: {format_datetime(draft.date.astimezone(UTC))}\r\n")
+    # Ids are folded between tokens only: an encoded-word id is one no mail client threads by.
+    headers.append(mimewrite.verbatim("Message-ID", [draft.message_id]))
     if draft.in_reply_to and valid_message_id(draft.in_reply_to):
-        msg["In-Reply-To"] = _Verbatim("In-Reply-To", [draft.in_reply_to])
+        headers.append(mimewrite.verbatim("In-Reply-To", [draft.in_reply_to]))
     references = cap_references(list(draft.references))
     if references:
-        msg["References"] = _Verbatim("References", references)
+        headers.append(mimewrite.verbatim("References", references))
     if draft.auto_submitted:
-        msg["Auto-Submitted"] = draft.auto_submitted
+        headers.append(mimewrite.unstructured("Auto-Submitted", clean(draft.auto_submitted)))
     if draft.suppress_auto_responses:
-        msg["X-Auto-Response-Suppress"] = "All"
+        headers.append("X-Auto-Response-Suppress: All\r\n")
     if draft.loop:
-        msg["X-Loop"] = clean(draft.loop)
+        headers.append(mimewrite.unstructured("X-Loop", clean(draft.loop)))
     if draft.thread_topic:
-        msg["Thread-Topic"] = clean(draft.thread_topic)
-    if draft.thread_index:
-        msg["Thread-Index"] = _Verbatim("Thread-Index", [draft.thread_index])
-    msg.set_content(_body(draft.text))
-    if draft.html is not None:
-        msg.add_alternative(_body(draft.html), subtype="html")
-    for part in draft.attachments:
-        maintype, _, subtype = (part.content_type or "").lower().partition("/")
-        name = clean(part.filename) or ("attachment.eml" if maintype == "message" else "attachment")
-        if not maintype or not subtype or maintype in ("multipart", "message"):
-            # The email package wants message/* and multipart/* parts as objects, not bytes;
-            # a bounce's report or a forwarded mail goes as an opaque file.
-            maintype, subtype = "application", "octet-stream"
-        msg.add_attachment(part.content, maintype=maintype, subtype=subtype, filename=name)
+        headers.append(mimewrite.unstructured("Thread-Topic", clean(draft.thread_topic)))
+    if draft.thread_index and _THREAD_INDEX.match(draft.thread_index):
+        headers.append(mimewrite.verbatim("Thread-Index", [draft.thread_index]))
     # Boundaries derived from the Message-ID keep `build` a pure function; "=_" never occurs
-    # in quoted-printable or base64, and 7-bit text cannot guess the hash.
+    # in quoted-printable or base64, and 7-bit text cannot guess the hash. Outermost is _0.
     seed = hashlib.sha256(draft.message_id.encode()).hexdigest()[:24]
-    for number, part in enumerate(p for p in msg.walk() if p.is_multipart()):
-        part.set_boundary(f"=_mr_{seed}_{number}")
-    return msg
+    body = mimewrite.text_part("plain", _body(draft.text))
+    if draft.html is not None:
+        alternative = [body, mimewrite.text_part("html", _body(draft.html))]
+        body = mimewrite.multipart("alternative", f"=_mr_{seed}_{int(bool(draft.attachments))}", alternative)
+    if draft.attachments:
+        body = mimewrite.multipart("mixed", f"=_mr_{seed}_0", [body, *map(_attachment, draft.attachments)])
+    return mimewrite.mail(headers, body)
+
+
+def _attachment(part: File) -> mimewrite.Part:
+    """The part of one file: its type when it is a plain one, its cleaned name or a default."""
+    maintype, _, subtype = (part.content_type or "").partition(";")[0].strip().lower().partition("/")
+    name = clean(part.filename) or ("attachment.eml" if maintype == "message" else "attachment")
+    if not _MIME_TOKEN.match(maintype) or not _MIME_TOKEN.match(subtype) or maintype in ("multipart", "message"):
+        # message/* and multipart/* may not be base64 (RFC 2046 5.2, 5.1): a bounce's report or
+        # a forwarded mail goes as an opaque file, as does a type that is not one.
+        maintype, subtype = "application", "octet-stream"
+    return mimewrite.attachment(maintype, subtype, name, part.content)
 
 
 def _body(text: str) -> str:
