@@ -14,9 +14,24 @@ from mailroom.context import Context
 from mailroom.loops import automatic_mail_reason
 from mailroom.message import Inbound
 from mailroom.models import Attachment, Message, Ticket, database
+from mailroom.prepared import Bind, Prepared
 from mailroom.threader import thread
 
 log = logging.getLogger("mailroom.ingest")
+
+# Asked of every message: prepared once (see prepared.py).
+_AT_UID = Prepared(
+    Message.select(pw.SQL("1"))
+    .where((Message.mailbox == Bind("mailbox")) & (Message.uidvalidity == Bind("uidvalidity")) & (Message.uid == Bind("uid")))
+    .limit(1)
+    .tuples()
+)
+_SAME_MAIL = Prepared(
+    Message.select(Message.ticket)
+    .where((Message.message_id == Bind("message_id")) & (Message.content_key == Bind("key")))
+    .limit(1)
+    .tuples()
+)
 
 
 @dataclass(frozen=True)
@@ -41,15 +56,7 @@ def seen_at(place: Placement) -> bool:
     """True when the message at this mailbox UID was already stored (a re-fetch after a crash)."""
     if place.uid is None:
         return False
-    return (
-        Message.select()
-        .where(
-            (Message.mailbox == place.mailbox)
-            & (Message.uidvalidity == place.uidvalidity)
-            & (Message.uid == place.uid)
-        )
-        .exists()
-    )
+    return _AT_UID.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid) is not None
 
 
 def ingest(
@@ -61,13 +68,9 @@ def ingest(
     digests = _keep_attachments(ctx, message)
     try:
         with database.atomic():
-            duplicate = (
-                Message.select(Message.ticket)
-                .where((Message.message_id == message.message_id) & (Message.content_key == key))
-                .first()
-            )
+            duplicate = _SAME_MAIL.first(message_id=message.message_id, key=key)
             if duplicate is not None:
-                return Ingested("duplicate", duplicate.ticket_id, "same Message-ID and content")
+                return Ingested("duplicate", duplicate[0], "same Message-ID and content")
             return _apply(ctx, message, key, place, imported, digests)
     except pw.IntegrityError:
         # Another worker stored the same message between our check and our insert.

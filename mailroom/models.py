@@ -8,6 +8,8 @@ from typing import Any
 
 import peewee as pw
 
+from mailroom.prepared import insert_row, update_row
+
 database = pw.DatabaseProxy()
 
 
@@ -50,6 +52,24 @@ class BaseModel(pw.Model):
         # save() writes only the fields that changed: a ticket update never rewrites the
         # whole row (JSON fields are always reassigned, never mutated in place, to stay dirty).
         only_save_dirty = True
+
+    def save(self, force_insert: bool = False, only: Any = None) -> Any:
+        """Insert a new row, or write the changed fields, with SQL generated once per shape."""
+        meta = self._meta
+        if only is not None or not meta.auto_increment:
+            return super().save(force_insert=force_insert, only=only)
+        pk_name = meta.primary_key.name
+        if self._pk is None:
+            data = {name: value for name, value in self.__data__.items() if name != pk_name}
+            self._populate_unsaved_relations(data)
+            self._pk = insert_row(type(self), data)
+            self._dirty.clear()
+            return 1
+        if force_insert:
+            return super().save(force_insert=True)
+        data = {f.name: self.__data__[f.name] for f in self.dirty_fields if f.name != pk_name}
+        self._dirty.clear()
+        return update_row(type(self), self._pk, data) if data else False
 
 
 class Setting(BaseModel):

@@ -8,8 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import peewee as pw
+
 from mailroom import compose, loops, msgid, store, wording
 from mailroom.models import Attachment, Clock, Message, Ticket
+from mailroom.prepared import Bind, Prepared
 
 if TYPE_CHECKING:
     from mailroom.context import Context
@@ -18,6 +21,34 @@ if TYPE_CHECKING:
 # What the customer's mail client has seen of a ticket; internal mail stays out of References.
 CUSTOMER_KINDS = ("customer", "ack", "relay", "survey", "rating")
 AUTO_REPLY_KINDS = ("ack", "survey")
+
+# The queries every new ticket asks, prepared once (see prepared.py).
+_AUTO_REPLIES = Prepared(
+    Message.select(pw.fn.COUNT(Message.id))
+    .where((Message.rcpt == Bind("address")) & Message.kind.in_(AUTO_REPLY_KINDS) & (Message.received_at > Bind("since")))
+    .tuples()
+)
+_FIRST_RESPONSE = Prepared(
+    Clock.select()
+    .where((Clock.ticket == Bind("ticket")) & (Clock.metric == "first_response"))
+    .order_by(Clock.id.desc())
+    .limit(1)
+)
+_NEXT_DUE = Prepared(
+    Clock.select()
+    .where((Clock.ticket == Bind("ticket")) & (Clock.state == "running") & Clock.due_at.is_null(False))
+    .order_by(Clock.due_at)
+    .limit(1)
+)
+_CHAIN = Prepared(
+    Message.select(Message.message_id).where(Message.ticket == Bind("ticket")).order_by(Message.received_at, Message.id).tuples()
+)
+_CUSTOMER_CHAIN = Prepared(
+    Message.select(Message.message_id)
+    .where((Message.ticket == Bind("ticket")) & Message.kind.in_(CUSTOMER_KINDS))
+    .order_by(Message.received_at, Message.id)
+    .tuples()
+)
 
 
 @dataclass(frozen=True)
@@ -42,12 +73,7 @@ def acknowledge(ctx: Context, ticket: Ticket, row: Message, message: Inbound, ma
             row.machine_reason = f"no acknowledgement: {reason}"
             row.save()
         return
-    clock = (
-        Clock.select()
-        .where((Clock.ticket == ticket.id) & (Clock.metric == "first_response"))
-        .order_by(Clock.id.desc())
-        .first()
-    )
+    clock = _FIRST_RESPONSE.first(ticket=ticket.id)
     values = wording.values(
         ctx,
         ticket,
@@ -133,15 +159,7 @@ def _auto_replies_last_hour(ctx: Context, address: str) -> int:
     """Acks and surveys queued to `address` in the last hour."""
     # Acknowledgements and surveys go to one address: the (rcpt, kind, received_at) index
     # answers this without scanning the hour's mail, which a burst of new tickets would make slow.
-    return (
-        Message.select()
-        .where(
-            (Message.rcpt == address)
-            & Message.kind.in_(AUTO_REPLY_KINDS)
-            & (Message.received_at > ctx.now - timedelta(hours=1))
-        )
-        .count()
-    )
+    return _AUTO_REPLIES.scalar(address=address, since=ctx.now - timedelta(hours=1))
 
 
 def _ack_template(ctx: Context, ticket: Ticket) -> str:
@@ -279,7 +297,7 @@ def _queue(
         attachments=tuple(files or ()),
         **headers,
     )
-    raw = compose.build(draft).as_bytes()
+    raw = compose.build(draft)
     row = Message.create(
         ticket=ticket_id,
         message_id=message_id,
@@ -340,7 +358,7 @@ def _customer_thread(ticket: Ticket) -> Thread:
         .order_by(Message.received_at.desc(), Message.id.desc())
         .first()
     )
-    chain = tuple(_chain(ticket, CUSTOMER_KINDS))
+    chain = tuple(_chain(ticket, customer_only=True))
     if latest is None:
         return Thread(chain[-1] if chain else None, chain)
     return Thread(latest.message_id, chain, latest.thread_index)
@@ -354,12 +372,10 @@ def _team_thread(ticket: Ticket, row: Message | None) -> Thread:
     return Thread(chain[-1] if chain else None, chain)
 
 
-def _chain(ticket: Ticket, kinds: tuple[str, ...] | None = None) -> list[str]:
-    """The ticket's Message-IDs in order (only `kinds` when given)."""
-    query = Message.select(Message.message_id).where(Message.ticket == ticket.id)
-    if kinds is not None:
-        query = query.where(Message.kind.in_(kinds))
-    return [m.message_id for m in query.order_by(Message.received_at, Message.id)]
+def _chain(ticket: Ticket, *, customer_only: bool = False) -> list[str]:
+    """The ticket's Message-IDs in order (only what the customer has seen, when asked)."""
+    query = _CUSTOMER_CHAIN if customer_only else _CHAIN
+    return [message_id for (message_id,) in query.rows(ticket=ticket.id)]
 
 
 # --- subjects, files and due times -----------------------------------------------------------
@@ -387,10 +403,5 @@ def _files(ctx: Context, row: Message | None, message: Inbound | None) -> tuple[
 
 def _next_due(ctx: Context, ticket: Ticket) -> dict[str, Any] | None:
     """The earliest running SLA clock, for the team's eyes."""
-    clock = (
-        Clock.select()
-        .where((Clock.ticket == ticket.id) & (Clock.state == "running") & Clock.due_at.is_null(False))
-        .order_by(Clock.due_at)
-        .first()
-    )
+    clock = _NEXT_DUE.first(ticket=ticket.id)
     return wording.due_view(clock.due_at, wording.ticket_calendar(ctx, ticket), ctx.now, clock.metric) if clock else None

@@ -13,6 +13,7 @@ import peewee as pw
 from playhouse.db_url import connect
 
 from mailroom.errors import ConfigError
+from mailroom.prepared import insert_row
 from mailroom.models import (
     MODELS,
     Event,
@@ -144,9 +145,8 @@ def is_participant(ticket_id: int, address: str) -> bool:
 
 def add_participants(ticket_id: int, addresses: Iterable[str], role: str = "customer") -> None:
     """Record addresses as taking part in the ticket."""
-    rows = [{"ticket": ticket_id, "address": a.lower(), "role": role} for a in set(addresses) if a]
-    if rows:
-        Participant.insert_many(rows).on_conflict_ignore().execute()
+    for address in sorted({a.lower() for a in addresses if a}):
+        insert_row(Participant, {"ticket": ticket_id, "address": address, "role": role}, unless_present=True)
 
 
 def record_event(
