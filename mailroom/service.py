@@ -75,12 +75,14 @@ class Service:
                     done.append(item.uid)
                 else:
                     bad.append(item.uid)
+                # Per message, not per batch: its acknowledgement is committed and may leave
+                # before the move (a crash first means a re-fetch that is only moved).
+                if self.after_commit and (report.stored or report.quarantined):
+                    self.after_commit()
             # Moves only after the commits: a crash before them means a re-fetch that is
             # recognised by its UID and only moved.
             conn.move(done, cfg.processed_folder)
             conn.move(bad, cfg.quarantine_folder)
-            if self.after_commit and (report.stored or report.quarantined):
-                self.after_commit()
             if stop is not None and stop.is_set():
                 return report  # not a whole pass: the ledger keeps the last complete poll
         with database.atomic():

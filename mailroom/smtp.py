@@ -1,4 +1,4 @@
-"""The SMTP adapter: several mails over one verified connection, each answered sent, retry or failed."""
+"""The SMTP adapter: batches of mails over one verified connection, kept open for the next batch."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import asyncio
 import ipaddress
 import logging
 import ssl
+import threading
+import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiosmtplib
 
@@ -16,8 +19,11 @@ from mailroom.errors import ConfigError
 log = logging.getLogger("mailroom.smtp")
 
 TIMEOUT = 30.0  # seconds per command; a slower server is treated as away and retried
+KEEP_OPEN = 10.0  # seconds an unused connection is kept: well under the idle timeouts servers use
+QUIT_TIMEOUT = 5.0  # seconds to wait for QUIT's answer on a connection we give up anyway
 State = Literal["sent", "retry", "failed"]
 Item = tuple[str, list[str], bytes]  # envelope sender, recipients, the mail's bytes
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _Client(aiosmtplib.SMTP):
+    """aiosmtplib's client, noting whether the server accepted the current mail's MAIL FROM."""
+
+    # Cleared before each mail. Until MAIL FROM is accepted nothing of the mail reached the
+    # server, so a connection lost before that can be replaced and the mail sent again without
+    # any risk of a duplicate.
+    mail_accepted = False
+
+    async def mail(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        """MAIL FROM, remembering that the server accepted it."""
+        response = await super().mail(*args, **kwargs)
+        self.mail_accepted = True
+        return response
+
+
 class MailSender:
-    """Sends batches of mails over one connection per batch, TLS verified, login when configured."""
+    """Sends batches of mails over one connection, kept open between batches; TLS verified, login when configured.
+
+    One thread at a time: the connection lives on the sender's own event loop, which runs only
+    inside a call. Calls from different threads one after the other are fine; a lock makes an
+    overlapping call wait for the one running.
+    """
 
     def __init__(self, settings: Any, password: str | None = None) -> None:
         self.host: str = settings.host
@@ -60,6 +86,10 @@ class MailSender:
         self.username: str | None = getattr(settings, "username", None) or None
         self._password = password
         self.last_connection_error: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: _Client | None = None
+        self._used_at = 0.0  # time.monotonic() when the connection last finished a batch
+        self._lock = threading.Lock()
         if self.security not in ("tls", "starttls", "none"):
             raise ConfigError(f'smtp.security: expected tls, starttls or none, got "{self.security}"')
         if self.security == "none" and not is_loopback(self.host):
@@ -72,16 +102,39 @@ class MailSender:
         """Send each mail; a connection failure leaves every unsent mail to be retried."""
         if not items:
             return []
-        return asyncio.run(self._send_all(items))
+        return self._run(self._send_all(items))
+
+    def close_idle(self) -> None:
+        """Quit the connection when no batch used it for KEEP_OPEN seconds, so an idle worker holds none."""
+        if self._conn is not None:
+            self._run(self._hang_up(idle_only=True))
 
     def close(self) -> None:
-        """Nothing stays open between batches; kept so callers can close every adapter alike."""
+        """Quit the connection and close the event loop; a later batch starts afresh."""
+        with self._lock:
+            loop, self._loop = self._loop, None
+            if loop is None:
+                return
+            try:
+                loop.run_until_complete(self._hang_up())
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
 
-    # --- one connection ---------------------------------------------------------------------
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the sender's loop: the one its connection belongs to."""
+        # asyncio.run would make a loop per call and strand the connection on a closed one.
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+            return self._loop.run_until_complete(work)
 
-    def _client(self) -> aiosmtplib.SMTP:
+    # --- the connection ---------------------------------------------------------------------
+
+    def _client(self) -> _Client:
         context = ssl.create_default_context(cafile=self.ca_file) if self.security != "none" else None
-        return aiosmtplib.SMTP(
+        return _Client(
             hostname=self.host,
             port=self.port,
             timeout=TIMEOUT,
@@ -90,7 +143,16 @@ class MailSender:
             tls_context=context,
         )
 
-    async def _send_all(self, items: list[Item]) -> list[Result]:
+    async def _connection(self) -> tuple[_Client | None, bool]:
+        """The open connection if recently used, else a new one; and whether it is reused."""
+        conn = self._conn
+        if conn is not None and conn.is_connected and time.monotonic() - self._used_at < KEEP_OPEN:
+            return conn, True
+        await self._hang_up()  # idle too long (the server may be about to drop it), or closed
+        return await self._connect(), False
+
+    async def _connect(self) -> _Client | None:
+        """A new connection, logged in; None (and `last_connection_error`) when that fails."""
         where = f"smtp {self.host}:{self.port}"
         client = self._client()
         try:
@@ -100,23 +162,58 @@ class MailSender:
         except aiosmtplib.SMTPAuthenticationError as exc:
             self.last_connection_error = f"{where}: login refused: {exc.code} {one_line(exc.message)}"
             await _quietly_close(client)
-            return [Result("retry", self.last_connection_error)] * len(items)
+            return None
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             self.last_connection_error = f"{where}: cannot connect: {_describe(exc)}"
             await _quietly_close(client)
-            return [Result("retry", self.last_connection_error)] * len(items)
+            return None
         self.last_connection_error = None
-        results: list[Result] = []
+        self._conn = client
+        return client
+
+    async def _hang_up(self, idle_only: bool = False) -> None:
+        """QUIT and close the connection (with idle_only, only one unused for KEEP_OPEN)."""
+        conn = self._conn
+        if conn is None or (idle_only and time.monotonic() - self._used_at < KEEP_OPEN):
+            return
+        self._conn = None
+        await _quietly_close(conn, quit_first=True)
+
+    async def _send_all(self, items: list[Item]) -> list[Result]:
+        client, reused = await self._connection()
+        if client is None:
+            return [Result("retry", self.last_connection_error)] * len(items)
         try:
-            for sender, recipients, raw in items:
+            results = await self._send_each(client, reused, items)
+        except BaseException:
+            await self._hang_up()  # in an unknown state: the next batch starts on a new one
+            raise
+        self._used_at = time.monotonic()
+        if self._conn is not None and not self._conn.is_connected:
+            await self._hang_up()
+        return results
+
+    async def _send_each(self, client: _Client, reused: bool, items: list[Item]) -> list[Result]:
+        """Each mail in turn; once the connection is lost, the rest is left to be retried."""
+        results: list[Result] = []
+        for sender, recipients, raw in items:
+            client.mail_accepted = False
+            result = await _send_one(client, sender, recipients, raw)
+            if reused and not results and not client.is_connected and not client.mail_accepted:
+                # The server dropped the connection while it sat unused, before this mail
+                # began: once more on a new one, so its idle timeout never delays a mail.
+                log.info("action=smtp-reconnect reason=%s", result.error)
+                await self._hang_up()
+                fresh = await self._connect()
+                if fresh is None:
+                    return [Result("retry", self.last_connection_error)] * len(items)
+                client = fresh
                 result = await _send_one(client, sender, recipients, raw)
-                results.append(result)
-                if not client.is_connected:
-                    break
-        finally:
-            await _quietly_close(client, quit_first=True)
+            results.append(result)
+            if not client.is_connected:
+                break
         if len(results) < len(items):
-            lost = f"{where}: connection lost: {results[-1].error if results else 'closed'}"
+            lost = f"smtp {self.host}:{self.port}: connection lost: {results[-1].error if results else 'closed'}"
             results += [Result("retry", lost)] * (len(items) - len(results))
         return results
 
@@ -146,7 +243,8 @@ async def _send_one(client: aiosmtplib.SMTP, sender: str, recipients: list[str],
 async def _quietly_close(client: aiosmtplib.SMTP, quit_first: bool = False) -> None:
     try:
         if quit_first and client.is_connected:
-            await client.quit()
+            # Short: a connection that died silently would otherwise hold shutdown for TIMEOUT.
+            await client.quit(timeout=QUIT_TIMEOUT)
     except (aiosmtplib.SMTPException, OSError):
         pass
     finally:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import email
 import socket
+import threading
+import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -24,7 +27,7 @@ from mailroom.mime import Attachment as InboundFile
 from mailroom.models import Clock, Event, Message, OutboxItem, Ticket, database
 from mailroom.rules import parse_rules
 from mailroom.sending import flush_mail_once
-from mailroom.smtp import MailSender
+from mailroom.smtp import Item, MailSender, Result
 from tests.harness.smtp import SmtpServer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -57,16 +60,19 @@ def arrived(server: SmtpServer) -> Counter[str]:
 
 
 class PerRecipient:
-    """A local server for what the harness cannot inject: answers per recipient, a refused login."""
+    """A local server for what the harness cannot inject: answers per recipient, a refused login, an idle timeout."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = 300) -> None:
         self.rcpt_replies: dict[str, str] = {}
         self.received: list[tuple[list[str], bytes]] = []
+        self.peers: list[Any] = []  # the client's address for each mail: one per connection
+        self.quits = 0
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        # `timeout`: seconds a session may sit unused before the server closes it, as real ones do.
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, auth_require_tls=False,
-                                     authenticator=self.authenticate)
+                                     authenticator=self.authenticate, timeout=timeout)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
             self.controller.start()
@@ -79,7 +85,12 @@ class PerRecipient:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append((list(envelope.rcpt_tos), envelope.content))
+        self.peers.append(session.peer)
         return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.quits += 1
+        return "221 Bye"
 
     def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         ok = isinstance(data, LoginPassword) and data.password == b"pa55word"
@@ -478,6 +489,135 @@ def test_plain_smtp_refused_for_remote_hosts() -> None:
         MailSender(SimpleNamespace(host="smtp.example.com", port=25, security="none", ca_file="", username=""))
 
 
+# --- one connection for many batches -------------------------------------------------------------
+
+
+def note(n: int, to: str = "olga@client.org") -> Item:
+    """A small mail for send_batch."""
+    raw = (f"From: support@example.com\r\nTo: {to}\r\nSubject: Note {n}\r\n"
+           f"Message-ID: <note{n}@example.com>\r\n\r\nNote {n}.\r\n").encode()
+    return ("support@example.com", [to], raw)
+
+
+def plain(port: int) -> SimpleNamespace:
+    return SimpleNamespace(host="127.0.0.1", port=port, security="none", ca_file="", username="")
+
+
+@pytest.fixture
+def sender(smtp_server: SmtpServer) -> Iterator[MailSender]:
+    """A sender for the harness server, closed at the end."""
+    mail_sender = MailSender(plain(smtp_server.port))
+    yield mail_sender
+    mail_sender.close()
+
+
+def test_batches_share_one_connection_until_closed(smtp_server: SmtpServer, sender: MailSender) -> None:
+    for n in range(3):
+        assert sender.send_batch([note(2 * n), note(2 * n + 1)]) == [Result("sent")] * 2
+    assert len(smtp_server.messages) == 6
+    assert len({m.peer for m in smtp_server.messages}) == 1  # three batches, one connection
+    sender.close()
+    assert sender.send_batch([note(6)]) == [Result("sent")]  # usable again, on a new connection
+    assert len({m.peer for m in smtp_server.messages}) == 2
+
+
+def test_flushes_share_one_connection(ctx: Context, smtp_server: SmtpServer, sender: MailSender) -> None:
+    ids = queue_three(ctx)
+    assert flush_mail_once(ctx, sender) == 3
+    message = inbound(7, sender="ivan@client.org")
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        outbound.acknowledge(ctx, ticket, row, message, None)
+    assert flush_mail_once(ctx, sender) == 1
+    assert sum(arrived(smtp_server).values()) == 4 and set(ids) <= set(arrived(smtp_server))
+    assert len({m.peer for m in smtp_server.messages}) == 1
+
+
+def test_unused_connection_is_quit_after_keep_open(per_recipient: PerRecipient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mailroom.smtp.KEEP_OPEN", 0.3)
+    sender = MailSender(plain(per_recipient.port))
+    try:
+        assert sender.send_batch([note(1)]) == [Result("sent")]
+        sender.close_idle()
+        assert per_recipient.quits == 0  # just used: kept for the next batch
+        time.sleep(0.4)
+        sender.close_idle()
+        assert per_recipient.quits == 1  # an idle worker holds no connection
+        sender.close_idle()  # nothing left to close
+        assert sender.send_batch([note(2)]) == [Result("sent")]
+        time.sleep(0.4)
+        assert sender.send_batch([note(3)]) == [Result("sent")]  # too old to trust: quit, then a new one
+        assert per_recipient.quits == 2
+        assert len(set(per_recipient.peers)) == 3
+        sender.close()
+        assert per_recipient.quits == 3
+    finally:
+        sender.close()
+
+
+@pytest.fixture
+def idle_timeout():
+    srv = PerRecipient(timeout=0.3)
+    yield srv
+    srv.controller.stop()
+
+
+def test_connection_dropped_while_idle_is_replaced_without_a_retry(
+    db: Any, tmp_path: Path, idle_timeout: PerRecipient, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = Context(settings(tmp_path, idle_timeout.port), RULES, SECRET, T0)
+    sender = MailSender(ctx.settings.smtp)
+    try:
+        queue_three(ctx)
+        assert flush_mail_once(ctx, sender) == 3
+        time.sleep(0.6)  # the server closes the unused session; the sender still holds it
+        message = inbound(7, sender="ivan@client.org")
+        with database.atomic():
+            ticket, row = new_ticket(ctx, message)
+            outbound.acknowledge(ctx, ticket, row, message, None)
+        with caplog.at_level("INFO", logger="mailroom.smtp"):
+            assert flush_mail_once(ctx, sender) == 1
+    finally:
+        sender.close()
+    assert "action=smtp-reconnect" in caplog.text  # the dead connection was tried, then replaced
+    assert sender.last_connection_error is None
+    assert all(i.state == "sent" and i.attempts == 1 and i.last_error is None for i in OutboxItem.select())
+    assert len(idle_timeout.received) == 4
+    assert len({email.message_from_bytes(raw)["Message-ID"] for _, raw in idle_timeout.received}) == 4
+    assert len(set(idle_timeout.peers)) == 2
+
+
+def test_server_gone_while_idle_leaves_the_batch_to_retry(smtp_server: SmtpServer, sender: MailSender) -> None:
+    assert sender.send_batch([note(1)]) == [Result("sent")]
+    smtp_server.refuse_connections(True)  # ends the session and stops listening
+    error = f"smtp 127.0.0.1:{smtp_server.port}: cannot connect: connection refused"
+    assert sender.send_batch([note(2), note(3)]) == [Result("retry", error)] * 2
+    assert sender.last_connection_error == error
+    smtp_server.refuse_connections(False)
+    assert sender.send_batch([note(2), note(3)]) == [Result("sent")] * 2
+    assert sender.last_connection_error is None
+    assert [m.subject for m in smtp_server.messages] == ["Note 1", "Note 2", "Note 3"]
+
+
+def test_one_sender_used_from_two_threads_in_turn(smtp_server: SmtpServer, sender: MailSender) -> None:
+    results: list[Result] = []
+
+    def in_thread(work: Any) -> None:
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+    assert sender.send_batch([note(1)]) == [Result("sent")]  # the main thread opens the connection
+    in_thread(lambda: results.extend(sender.send_batch([note(2), note(3)])))
+    assert results == [Result("sent")] * 2
+    assert sender.send_batch([note(4)]) == [Result("sent")]
+    assert len({m.peer for m in smtp_server.messages}) == 1  # the same connection throughout
+    in_thread(sender.close)
+    assert sender.send_batch([note(5)]) == [Result("sent")]
+    assert [m.subject for m in smtp_server.messages] == [f"Note {n}" for n in range(1, 6)]
+
+
 # --- TLS and login ----------------------------------------------------------------------------
 
 
@@ -500,7 +640,10 @@ def test_tls_verified_with_a_private_ca_and_login(ctx: Context, tls_server: Smtp
     sender = MailSender(tls_settings(tls_server, tls_server.cert_path, "support"), "pa55word")
     assert "pa55word" not in repr(sender)
     assert flush_mail_once(ctx, sender) == 3
-    assert arrived(tls_server) == Counter(ids)
+    assert sender.send_batch([note(9)]) == [Result("sent")]  # the verified, logged-in connection again
+    sender.close()
+    assert arrived(tls_server) == Counter([*ids, "<note9@example.com>"])
+    assert len({m.peer for m in tls_server.messages}) == 1
     assert all(m.auth_user == "support" for m in tls_server.messages)
     # aiosmtpd marks only STARTTLS sessions as TLS; implicit TLS is TLS from the first byte.
     assert all(m.tls for m in tls_server.messages) or tls_server.tls == "implicit"
