@@ -8,8 +8,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import schedule
@@ -31,7 +30,6 @@ DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
 SEND_WAIT = 0.5  # seconds `run --once`'s sender waits for a commit before looking anyway
 SMTP_PAUSE = 5.0  # seconds it leaves a server that is away alone, rather than retrying per message
 SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
-TURN_WAIT = 5.0  # seconds a job waits for the ingest to hand over before it writes anyway
 
 
 def build_service(settings: Any) -> Service:
@@ -112,69 +110,6 @@ class MailboxLock:
                 log.debug("closing the lock connection failed", exc_info=True)
 
 
-class WriteTurns:
-    """SQLite: the ingest and the other jobs of this process write in turns, the jobs between two messages."""
-
-    # An ingest transaction reads, then writes. When another connection commits in between,
-    # SQLite fails it at once with "database is locked": the busy timeout only covers waiting
-    # for the lock, not a snapshot that went stale. So while a pass runs, the jobs (the sender's
-    # claim and outcomes, the SLA and health checks) write only when it hands over after a
-    # commit. PostgreSQL needs none of this. A job that waited TURN_WAIT (a pass of duplicates
-    # hands over nothing) writes anyway: by then the ingest is most likely not writing.
-    # Not reentrant: a job holding the turn must not ask for it again.
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._cond = threading.Condition()
-        self._ingesting = False  # a pass holds the turn
-        self._writers = 0  # jobs holding it
-        self._asking = 0  # jobs waiting for it
-
-    @contextmanager
-    def ingest(self) -> Iterator[None]:
-        """Hold the turn for a pass over the mailbox."""
-        if not self.enabled:
-            yield
-            return
-        with self._cond:
-            self._cond.wait_for(lambda: not self._writers)
-            self._ingesting = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._ingesting = False
-                self._cond.notify_all()
-
-    def hand_over(self) -> None:
-        """Between two messages (no transaction open): let the jobs that asked write first."""
-        with self._cond:
-            if not self._ingesting or not self._asking:
-                return
-            self._ingesting = False
-            self._cond.notify_all()
-            self._cond.wait_for(lambda: not self._asking and not self._writers)
-            self._ingesting = True
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        """Hold the turn for a job's transaction."""
-        if not self.enabled:
-            yield
-            return
-        with self._cond:
-            self._asking += 1
-            self._cond.wait_for(lambda: not self._ingesting and not self._writers, timeout=TURN_WAIT)
-            self._asking -= 1
-            self._writers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writers -= 1
-                self._cond.notify_all()
-
-
 class Worker:
     """One `mailroom run` process: an ingest thread on IMAP, the scheduled jobs on the main thread."""
 
@@ -185,8 +120,7 @@ class Worker:
         self.wake = threading.Event()
         self.sender = MailSender(settings.smtp, settings.smtp.password.reveal() if settings.smtp.password and settings.smtp.username else None)
         self.escalator = build_escalator(settings)
-        self.turns = WriteTurns(enabled=not store.is_postgres())
-        self.service.after_commit = self._committed
+        self.service.after_commit = self.wake.set
         self.smtp_error: str | None = None
         self.started_at = clock.now()
         self.lock = MailboxLock(service.mailbox_name)
@@ -196,13 +130,13 @@ class Worker:
     def check_sla(self) -> None:
         """Breaches, warnings and auto-close, in one transaction."""
         ctx = self.service.context()
-        with self.turns.write(), database.atomic():
+        with database.atomic():
             clocks.check_sla_once(ctx)
             surveys.send_due(ctx)
 
     def flush_mail(self) -> int:
         """Send what the outbox holds for now; the number sent."""
-        sent = flush_mail_once(self.service.context(), self.sender, self.turns.write)
+        sent = flush_mail_once(self.service.context(), self.sender)
         self.smtp_error = getattr(self.sender, "last_connection_error", None)
         if sent:
             log.info("action=sent count=%s", sent)
@@ -228,8 +162,7 @@ class Worker:
 
     def check_health(self) -> None:
         """Page when polling or sending has been stuck for `[health] stale_after`."""
-        with self.turns.write():
-            health.check(self.settings, self.started_at)
+        health.check(self.settings, self.started_at)
 
     def reload_rules(self) -> None:
         """Pick up a saved rules.yaml; a bad one keeps the last good rules."""
@@ -264,8 +197,7 @@ class Worker:
         sender = threading.Thread(target=self._send_until, args=(ingested,), name="sender", daemon=True)
         sender.start()
         try:
-            with self.turns.ingest():
-                self.service.ingest_once(conn)
+            self.service.ingest_once(conn)
         finally:
             ingested.set()
             self.wake.set()
@@ -345,8 +277,7 @@ class Worker:
                 try:
                     idle = self.settings.mailbox.idle and conn.can_idle()
                     while not self.stop.is_set() and self.lock.acquire():
-                        with self.turns.ingest():
-                            self.service.ingest_once(conn, self.stop)
+                        self.service.ingest_once(conn, self.stop)
                         if idle:
                             conn.idle_wait(poll, self.stop)
                         else:
@@ -361,11 +292,6 @@ class Worker:
                     conn.close()
         finally:
             self.lock.release()
-
-    def _committed(self) -> None:
-        """After each stored message, on the ingest thread with no transaction open: wake the sender, hand over."""
-        self.wake.set()
-        self.turns.hand_over()
 
     def _guarded(self, job: Callable[[], object]) -> None:
         """Run one job; a failure is logged and never stops the others."""

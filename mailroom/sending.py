@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from mailroom import outbound, retry, store
@@ -21,24 +19,18 @@ BATCH = 100
 ROUNDS = 20
 
 
-def flush_mail_once(
-    ctx: Context, sender: MailSender, turn: Callable[[], AbstractContextManager[object]] = nullcontext
-) -> int:
-    """Send every mail that is due now; answer how many were sent.
-
-    `turn` is held around each transaction (the claim, the outcomes), never while sending.
-    """
+def flush_mail_once(ctx: Context, sender: MailSender) -> int:
+    """Send every mail that is due now; answer how many were sent."""
     sent = 0
     # Several rounds: a full batch may leave more behind, and a failed relay queues a notice.
     # Each row settles (sent, failed, or due only later), so the rounds run out.
     for _ in range(ROUNDS):
-        with turn():
-            items = store.claim_due("mail", ctx.now, limit=BATCH)
+        items = store.claim_due("mail", ctx.now, limit=BATCH)
         if not items:
             break
         envelope = ctx.settings.support.address
         results = sender.send_batch([(envelope, list(i.recipients or []), bytes(i.raw or b"")) for i in items])
-        with turn(), database.atomic():
+        with database.atomic():
             for item, result in zip(items, results, strict=True):
                 sent += _record(ctx, item, result)
         if getattr(sender, "last_connection_error", None):

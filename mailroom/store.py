@@ -11,9 +11,9 @@ from urllib.parse import urlparse
 
 import peewee as pw
 from playhouse.db_url import connect
+from playhouse.db_url import parse as parse_url
 
 from mailroom.errors import ConfigError
-from mailroom.prepared import insert_row
 from mailroom.models import (
     MODELS,
     Event,
@@ -24,12 +24,24 @@ from mailroom.models import (
     Ticket,
     database,
 )
+from mailroom.prepared import insert_row
 
 SCHEMA_VERSION = 1
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 # Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {}
+
+
+class WriterSqlite(pw.SqliteDatabase):
+    """SQLite whose transactions take the write lock when they begin (BEGIN IMMEDIATE)."""
+
+    # A transaction that reads and then writes cannot upgrade its snapshot once another
+    # connection (a thread of the daemon, a CLI command) has committed meanwhile: SQLite
+    # fails it at once with "database is locked", the busy timeout does not apply. Taking
+    # the lock at BEGIN makes it wait its turn under the busy timeout instead.
+    def begin(self, lock_type: str | None = None) -> None:
+        super().begin(lock_type or "IMMEDIATE")
 
 
 def open_database(url: str, password: str | None = None) -> pw.Database:
@@ -40,8 +52,8 @@ def open_database(url: str, password: str | None = None) -> pw.Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         # WAL lets readers (CLI, reports) run beside the daemon; the busy timeout covers
         # the brief moments two processes write at once.
-        db = connect(
-            url,
+        db = WriterSqlite(
+            **parse_url(url),
             pragmas={
                 "journal_mode": "wal",
                 "busy_timeout": 15000,
@@ -190,11 +202,11 @@ def claim_due(kind: str, now: datetime, limit: int = 100, lease: timedelta = tim
     sends well within it.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED` lets several workers claim disjoint rows at once.
-    SQLite: an IMMEDIATE transaction makes the claim a single writer's.
+    SQLite: its transactions take the write lock at BEGIN, so the claim is a single writer's.
     """
     db = database.obj
     postgres = is_postgres(db)
-    with db.atomic("IMMEDIATE") if not postgres else db.atomic():
+    with db.atomic():
         query = (
             OutboxItem.select(OutboxItem.id)
             .where(

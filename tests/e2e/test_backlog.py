@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +11,6 @@ from typing import Any
 import pytest
 
 from mailroom import store
-from mailroom.daemon import WriteTurns
 from mailroom.models import OutboxItem, Ticket
 
 from .conftest import Mailroom, write_config
@@ -92,43 +89,3 @@ def test_smtp_away_exits_1_with_every_mail_stored_and_queued(mailroom: Mailroom)
     store.open_database(str(mailroom.settings().database.url))
     assert Ticket.select().count() == 5
     assert OutboxItem.select().where(OutboxItem.state == "queued").count() == 10
-
-
-# --- SQLite: the sender writes between two messages ---------------------------------------------
-
-
-def _job(turns: WriteTurns, in_message: threading.Event, seen: list[bool]) -> threading.Thread:
-    """A thread that writes once, noting whether the ingest was inside a message then."""
-
-    def write() -> None:
-        with turns.write():
-            seen.append(in_message.is_set())
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    return thread
-
-
-def test_a_job_writes_only_when_the_ingest_hands_over() -> None:
-    turns, in_message, seen = WriteTurns(enabled=True), threading.Event(), []
-    with turns.ingest():
-        in_message.set()  # the first message's transaction is open when the job asks
-        job = _job(turns, in_message, seen)
-        for _ in range(200):
-            time.sleep(0.005)
-            in_message.clear()  # committed: the ingest hands over
-            turns.hand_over()
-            if seen:
-                break
-            in_message.set()
-    job.join(timeout=5)
-    assert seen == [False]
-
-
-def test_a_pass_that_never_hands_over_holds_a_job_back_only_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mailroom.daemon.TURN_WAIT", 0.2)
-    turns, in_message, seen = WriteTurns(enabled=True), threading.Event(), []
-    with turns.ingest():
-        began = time.monotonic()
-        _job(turns, in_message, seen).join(timeout=5)
-    assert seen == [False] and 0.15 < time.monotonic() - began < 2

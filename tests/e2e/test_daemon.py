@@ -133,7 +133,7 @@ def test_sigterm_exits_promptly_and_sends_what_it_committed(mailroom: Mailroom, 
     code, took = run.stop()
     assert code == 0 and took < 12, (code, took, run.text()[-2000:])
     assert "action=stopped" in run.text()
-    # The ingest and the main thread's flushes after each message take turns on SQLite.
+    # The ingest and the main thread's flushes after each message both write, on SQLite too.
     assert "database is locked" not in run.text()
 
     # Nothing left that it could send: every ticket's acknowledgement and notification went out.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -106,3 +108,31 @@ def test_timestamps_come_back_in_utc(db: pw.Database) -> None:
     ticket = Ticket.create(requester="a@example.org", created_at=NOW, updated_at=NOW)
     again = Ticket.get_by_id(ticket.id)
     assert again.created_at == NOW and again.created_at.tzinfo is not None
+
+
+def test_a_transaction_that_reads_then_writes_waits_for_another_writer(tmp_path: Path) -> None:
+    # On SQLite a transaction that read before another connection committed could not write
+    # afterwards ("database is locked", no busy wait); each transaction takes the lock at BEGIN.
+    db = store.open_database(f"sqlite:///{tmp_path / 'mailroom.db'}")
+    read, errors = threading.Event(), []
+
+    def ingest_like() -> None:
+        try:
+            with db.atomic():
+                Setting.select().count()
+                read.set()
+                time.sleep(0.3)  # the other connection tries to commit meanwhile
+                Setting.create(key="ingest", value="1")
+        except pw.OperationalError as exc:
+            errors.append(str(exc))
+        finally:
+            db.close()
+
+    thread = threading.Thread(target=ingest_like)
+    thread.start()
+    assert read.wait(5)
+    with db.atomic():
+        Setting.create(key="sender", value="1")
+    thread.join(5)
+    assert errors == []
+    assert {s.key for s in Setting.select()} >= {"ingest", "sender"}
