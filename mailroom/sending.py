@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailroom import outbound, retry, store
 from mailroom.models import Message, OutboxItem, Ticket, database
+from mailroom.prepared import update_row
 from mailroom.smtp import Result
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def _delivery_failed(ctx: Context, item: OutboxItem, recipients: list[str], erro
 def _update(item: OutboxItem, **fields: Any) -> None:
     # Only a row still queued changes: what another worker already settled stays settled.
     fields.setdefault("claimed_until", None)
-    OutboxItem.update(**fields).where((OutboxItem.id == item.id) & (OutboxItem.state == "queued")).execute()
+    update_row(OutboxItem, item.id, fields, state="queued")
     for key, value in fields.items():
         setattr(item, key, value)
 

@@ -17,11 +17,24 @@ from mailroom.imap import Fetched, MailboxConnection
 from mailroom.ingest import Placement, ingest
 from mailroom.message import parse
 from mailroom.models import Mailbox, Quarantined, database
+from mailroom.prepared import Bind, Prepared
 from mailroom.rulesource import RulesSource
 
 log = logging.getLogger("mailroom")
 
 DB_ERRORS = (pw.OperationalError, pw.InterfaceError)
+
+# Asked of every fetched mail: a UID quarantined before stays in quarantine, not tried again.
+_QUARANTINED = Prepared(
+    Quarantined.select(pw.SQL("1"))
+    .where(
+        (Quarantined.mailbox == Bind("mailbox"))
+        & (Quarantined.uidvalidity == Bind("uidvalidity"))
+        & (Quarantined.uid == Bind("uid"))
+    )
+    .limit(1)
+    .tuples()
+)
 
 
 @dataclass
@@ -106,11 +119,7 @@ class Service:
 
     def _take(self, item: Fetched, place: Placement, report: IngestReport) -> bool:
         """Process one fetched message; False when it belongs in quarantine."""
-        if Quarantined.select().where(
-            (Quarantined.mailbox == place.mailbox)
-            & (Quarantined.uidvalidity == place.uidvalidity)
-            & (Quarantined.uid == place.uid)
-        ).exists():
+        if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
             return False
         ctx = self.context()
         key = store.content_key(item.raw)
