@@ -26,6 +26,7 @@ BATCH_COUNT = 200
 BATCH_BYTES = 24_000_000
 IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
 IDLE_SEGMENT = 5.0  # seconds in IDLE before DONE and a fresh IDLE
+FIRST_SEGMENT = 0.3  # seconds of the first one: mail that came just before IDLE shows only at DONE
 
 CONNECTION_ERRORS = (OSError, socket.error, IMAPClientError, ssl.SSLError, EOFError)
 
@@ -179,12 +180,16 @@ class MailboxConnection:
             # itself, and Dovecot does not announce it again in IDLE: look before waiting.
             if client.search("ALL"):
                 return True
+            length = FIRST_SEGMENT
             while time.monotonic() < deadline and not (stop and stop.is_set()):
                 client.idle()
                 try:
-                    # Short segments keep shutdown prompt and bound any gap between the
-                    # search above and the start of IDLE.
-                    segment = time.monotonic() + min(IDLE_SEGMENT, max(0.05, deadline - time.monotonic()))
+                    # Dovecot announces in IDLE only mail that arrives after IDLE began; what
+                    # came between the search above and IDLE it reports at DONE. So a short
+                    # first segment catches that gap, and later short segments bound the one
+                    # between two segments and keep shutdown prompt.
+                    segment = time.monotonic() + min(length, max(0.05, deadline - time.monotonic()))
+                    length = IDLE_SEGMENT
                     while time.monotonic() < segment and not (stop and stop.is_set()):
                         responses = client.idle_check(timeout=min(1.0, max(0.05, segment - time.monotonic())))
                         if _announces_mail(responses):

@@ -84,3 +84,24 @@ def test_idle_wakes_on_new_mail_and_stops_on_request(dovecot: Dovecot) -> None:
     assert conn.idle_wait(30, stop) is False
     assert time.monotonic() - started < 3
     conn.close()
+
+
+def test_mail_arriving_between_the_look_and_idle_ends_the_wait_within_a_second(dovecot: Dovecot) -> None:
+    # Dovecot announces in IDLE only what arrives after IDLE began; mail that lands just after
+    # the look before it (the next customer's mail, right after a pass) shows at DONE.
+    conn = MailboxConnection(_cfg(dovecot, "none"), Dovecot.PASSWORD)
+    conn.connect()
+    conn.select("INBOX")
+    client = conn.client
+    look = client.search
+
+    def look_then_mail_arrives(*args: Any) -> Any:
+        found = look(*args)
+        dovecot.append("support", _raw(2))
+        return found
+
+    client.search = look_then_mail_arrives
+    started = time.monotonic()
+    assert conn.idle_wait(30) is True
+    assert time.monotonic() - started < 1.5
+    conn.close()
