@@ -26,7 +26,7 @@ BATCH_COUNT = 200
 BATCH_BYTES = 24_000_000
 IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop IDLE after 30 minutes
 IDLE_SEGMENT = 5.0  # seconds in IDLE before DONE and a fresh IDLE
-FIRST_SEGMENT = 0.3  # seconds of the first one: mail that came just before IDLE shows only at DONE
+FIRST_SEGMENT = 0.3  # seconds of the first one: mail that came just before IDLE shows only after DONE
 
 CONNECTION_ERRORS = (OSError, socket.error, IMAPClientError, ssl.SSLError, EOFError)
 
@@ -185,7 +185,7 @@ class MailboxConnection:
                 client.idle()
                 try:
                     # Dovecot announces in IDLE only mail that arrives after IDLE began; what
-                    # came between the search above and IDLE it reports at DONE. So a short
+                    # came between the search above and IDLE it reports after DONE. So a short
                     # first segment catches that gap, and later short segments bound the one
                     # between two segments and keep shutdown prompt.
                     segment = time.monotonic() + min(length, max(0.05, deadline - time.monotonic()))
@@ -197,6 +197,10 @@ class MailboxConnection:
                 finally:
                     done = client.idle_done()
                 if _announces_mail(done[1] if isinstance(done, tuple) and len(done) > 1 else []):
+                    return True
+                # Mail that came in IDLE's last half second Dovecot announces neither in IDLE
+                # (it waits that long to batch) nor at DONE, nor in the next IDLE: NOOP does.
+                if _announces_mail(client.noop()[1]):
                     return True
         return False
 

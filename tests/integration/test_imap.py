@@ -105,3 +105,19 @@ def test_mail_arriving_between_the_look_and_idle_ends_the_wait_within_a_second(d
     assert conn.idle_wait(30) is True
     assert time.monotonic() - started < 1.5
     conn.close()
+
+
+def test_mail_arriving_just_before_a_segment_ends_is_not_left_for_the_next(
+    dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dovecot batches IDLE announcements for half a second and drops one pending at DONE.
+    monkeypatch.setattr("mailroom.imap.FIRST_SEGMENT", 1.0)
+    monkeypatch.setattr("mailroom.imap.IDLE_SEGMENT", 5.0)
+    conn = MailboxConnection(_cfg(dovecot, "none"), Dovecot.PASSWORD)
+    conn.connect()
+    conn.select("INBOX")
+    threading.Timer(0.8, lambda: dovecot.append("support", _raw(3))).start()
+    started = time.monotonic()
+    assert conn.idle_wait(30) is True
+    assert time.monotonic() - started < 2.5
+    conn.close()
