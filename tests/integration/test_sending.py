@@ -8,7 +8,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -272,7 +272,7 @@ def test_hourly_limit_of_automatic_replies(ctx: Context) -> None:
     assert len(outbound_rows("ack")) == 4
 
 
-def test_team_hears_of_a_new_ticket_with_files(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_team_hears_of_a_new_ticket_with_files(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     files = (InboundFile("log.txt", "text/plain", 6, b"error\n"), InboundFile("huge.iso", "application/x-iso9660-image", 10**9, None))
     message = inbound(attachments=files, cc=("boss@client.org",))
     with database.atomic():
@@ -280,7 +280,7 @@ def test_team_hears_of_a_new_ticket_with_files(ctx: Context, smtp_server: SmtpSe
         outbound.notify_team(ctx, ticket, row, message, "new ticket")
     (note,) = outbound_rows("notification")
     assert note.recipients == ["team@example.com", "am@example.com"]
-    assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 1
+    assert flush_mail_once(ctx, new_sender(ctx.settings.smtp)) == 1
     (mail,) = [m.message for m in smtp_server.messages]
     assert mail["Reply-To"] == "support@example.com"
     assert mail["X-Auto-Response-Suppress"] == "All"
@@ -307,7 +307,7 @@ def test_forward_goes_to_the_assignee_else_the_team(ctx: Context) -> None:
     assert second.recipients == ["bob@example.com"] and second.in_reply_to == follow.message_id
 
 
-def test_relay_threads_into_the_customers_conversation(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_relay_threads_into_the_customers_conversation(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     message = inbound()
     with database.atomic():
         ticket, row = new_ticket(ctx, message)
@@ -319,7 +319,7 @@ def test_relay_threads_into_the_customers_conversation(ctx: Context, smtp_server
                         attachments=(InboundFile("fix.patch", "text/x-diff", 4, b"diff"),))
         agent_row = stored(ctx, reply, ticket, kind="agent")
         outbound.relay(ctx, ticket, agent_row, reply, "It is fixed now.", ["olga@client.org"])
-    assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 2
+    assert flush_mail_once(ctx, new_sender(ctx.settings.smtp)) == 2
     mail = smtp_server.messages[1].message
     assert mail["From"].addresses[0].display_name == "Alice Engineer via Example Support"
     assert mail["From"].addresses[0].addr_spec == "support@example.com"
@@ -377,9 +377,9 @@ def queue_three(ctx: Context) -> list[str]:
     return [m.message_id for m in outbound_rows()]
 
 
-def test_several_mails_over_one_connection(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_several_mails_over_one_connection(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     ids = queue_three(ctx)
-    sender = MailSender(ctx.settings.smtp)
+    sender = new_sender(ctx.settings.smtp)
     assert flush_mail_once(ctx, sender) == 3
     assert len({m.peer for m in smtp_server.messages}) == 1  # one client port: one connection
     assert arrived(smtp_server) == Counter(ids)
@@ -389,10 +389,10 @@ def test_several_mails_over_one_connection(ctx: Context, smtp_server: SmtpServer
     assert len(smtp_server.messages) == 3
 
 
-def test_refused_connection_then_451_then_accepted(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_refused_connection_then_451_then_accepted(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     ids = queue_three(ctx)
     smtp_server.refuse_connections(True)
-    sender = MailSender(ctx.settings.smtp)
+    sender = new_sender(ctx.settings.smtp)
     assert flush_mail_once(ctx, sender) == 0
     assert "connection refused" in sender.last_connection_error
     for item in OutboxItem.select():
@@ -412,14 +412,14 @@ def test_refused_connection_then_451_then_accepted(ctx: Context, smtp_server: Sm
     assert OutboxItem.select().where(OutboxItem.state != "sent").count() == 0
 
 
-def test_permanent_refusal_is_recorded_and_not_retried(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_permanent_refusal_is_recorded_and_not_retried(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     message = inbound(sender="gone@client.org")
     reply = inbound(2, sender="alice@example.com")
     with database.atomic():
         ticket, row = new_ticket(ctx, message)
         outbound.relay(ctx, ticket, stored(ctx, reply, ticket, kind="agent"), reply, "Fixed.", ["gone@client.org"])
     smtp_server.fail_next(1, 550, "5.1.1 <gone@client.org>: mailbox unavailable", at="RCPT")
-    sender = MailSender(ctx.settings.smtp)
+    sender = new_sender(ctx.settings.smtp)
     assert flush_mail_once(ctx, sender) == 1  # the relay failed; the notice about it went out
     relay_item = OutboxItem.get(OutboxItem.message == outbound_rows("relay")[0].id)
     assert relay_item.state == "failed" and "550 5.1.1" in relay_item.last_error
@@ -433,23 +433,23 @@ def test_permanent_refusal_is_recorded_and_not_retried(ctx: Context, smtp_server
     assert len(smtp_server.messages) == 1
 
 
-def test_5xx_after_data_fails_and_the_batch_goes_on(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_5xx_after_data_fails_and_the_batch_goes_on(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     ids = queue_three(ctx)
     smtp_server.fail_next(1, 554, "5.7.1 rejected as spam")
-    assert flush_mail_once(ctx, MailSender(ctx.settings.smtp)) == 2
+    assert flush_mail_once(ctx, new_sender(ctx.settings.smtp)) == 2
     states = {i.message.message_id: i.state for i in OutboxItem.select()}
     assert states == {ids[0]: "failed", ids[1]: "sent", ids[2]: "sent"}
     assert len({m.peer for m in smtp_server.messages}) == 1
 
 
-def test_some_recipients_refused(ctx: Context, per_recipient: PerRecipient) -> None:
+def test_some_recipients_refused(ctx: Context, per_recipient: PerRecipient, new_sender: Callable[..., MailSender]) -> None:
     ctx = Context(settings(ctx.settings.support.data_dir, per_recipient.port), RULES, SECRET, T0)
     message = inbound()
     with database.atomic():
         ticket, row = new_ticket(ctx, message, decision={"ack": "ack", "notify": ["later@example.com", "gone@example.com"]})
         outbound.notify_team(ctx, ticket, row, message, "new ticket")
     per_recipient.rcpt_replies = {"later@example.com": "452 4.2.2 mailbox full", "gone@example.com": "550 no such user"}
-    sender = MailSender(ctx.settings.smtp)
+    sender = new_sender(ctx.settings.smtp)
     assert flush_mail_once(ctx, sender) == 1
     assert [rcpts for rcpts, _ in per_recipient.received] == [["team@example.com"]]
     (detail,) = events(ticket, "delivery failed")
@@ -463,13 +463,13 @@ def test_some_recipients_refused(ctx: Context, per_recipient: PerRecipient) -> N
     assert len(ids) == 1  # the same mail, to each recipient once
 
 
-def test_give_up_after(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_give_up_after(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     message = inbound()
     with database.atomic():
         ticket, row = new_ticket(ctx, message)
         outbound.acknowledge(ctx, ticket, row, message, None)
     smtp_server.refuse_connections(True)
-    sender = MailSender(ctx.settings.smtp)
+    sender = new_sender(ctx.settings.smtp)
     assert flush_mail_once(at(ctx, T0 + timedelta(days=4)), sender) == 0
     assert OutboxItem.get().state == "queued"
     assert flush_mail_once(at(ctx, T0 + timedelta(days=5, seconds=1)), sender) == 0
@@ -497,6 +497,20 @@ def note(n: int, to: str = "olga@client.org") -> Item:
     raw = (f"From: support@example.com\r\nTo: {to}\r\nSubject: Note {n}\r\n"
            f"Message-ID: <note{n}@example.com>\r\n\r\nNote {n}.\r\n").encode()
     return ("support@example.com", [to], raw)
+
+
+@pytest.fixture
+def new_sender() -> Iterator[Callable[..., MailSender]]:
+    """Makes senders, each closed (its connection and event loop) at the end of the test."""
+    made: list[MailSender] = []
+
+    def make(settings: Any, password: str | None = None) -> MailSender:
+        made.append(MailSender(settings, password))
+        return made[-1]
+
+    yield make
+    for mail_sender in made:
+        mail_sender.close()
 
 
 def plain(port: int) -> SimpleNamespace:
@@ -533,9 +547,9 @@ def test_flushes_share_one_connection(ctx: Context, smtp_server: SmtpServer, sen
     assert len({m.peer for m in smtp_server.messages}) == 1
 
 
-def test_unused_connection_is_quit_after_keep_open(per_recipient: PerRecipient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unused_connection_is_quit_after_keep_open(per_recipient: PerRecipient, monkeypatch: pytest.MonkeyPatch, new_sender: Callable[..., MailSender]) -> None:
     monkeypatch.setattr("mailroom.smtp.KEEP_OPEN", 0.3)
-    sender = MailSender(plain(per_recipient.port))
+    sender = new_sender(plain(per_recipient.port))
     try:
         assert sender.send_batch([note(1)]) == [Result("sent")]
         sender.close_idle()
@@ -562,11 +576,9 @@ def idle_timeout():
     srv.controller.stop()
 
 
-def test_connection_dropped_while_idle_is_replaced_without_a_retry(
-    db: Any, tmp_path: Path, idle_timeout: PerRecipient, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_connection_dropped_while_idle_is_replaced_without_a_retry(db: Any, tmp_path: Path, idle_timeout: PerRecipient, caplog: pytest.LogCaptureFixture, new_sender: Callable[..., MailSender]) -> None:
     ctx = Context(settings(tmp_path, idle_timeout.port), RULES, SECRET, T0)
-    sender = MailSender(ctx.settings.smtp)
+    sender = new_sender(ctx.settings.smtp)
     try:
         queue_three(ctx)
         assert flush_mail_once(ctx, sender) == 3
@@ -635,9 +647,9 @@ def tls_settings(server: SmtpServer, ca_file: Path | str = "", username: str = "
     return SimpleNamespace(host=server.host, port=server.port, security=security, ca_file=ca_file, username=username)
 
 
-def test_tls_verified_with_a_private_ca_and_login(ctx: Context, tls_server: SmtpServer) -> None:
+def test_tls_verified_with_a_private_ca_and_login(ctx: Context, tls_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     ids = queue_three(ctx)
-    sender = MailSender(tls_settings(tls_server, tls_server.cert_path, "support"), "pa55word")
+    sender = new_sender(tls_settings(tls_server, tls_server.cert_path, "support"), "pa55word")
     assert "pa55word" not in repr(sender)
     assert flush_mail_once(ctx, sender) == 3
     assert sender.send_batch([note(9)]) == [Result("sent")]  # the verified, logged-in connection again
@@ -649,30 +661,28 @@ def test_tls_verified_with_a_private_ca_and_login(ctx: Context, tls_server: Smtp
     assert all(m.tls for m in tls_server.messages) or tls_server.tls == "implicit"
 
 
-def test_untrusted_certificate_is_refused(ctx: Context, tls_server: SmtpServer) -> None:
+def test_untrusted_certificate_is_refused(ctx: Context, tls_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     queue_three(ctx)
-    sender = MailSender(tls_settings(tls_server, "", "support"), "pa55word")  # system CAs only
+    sender = new_sender(tls_settings(tls_server, "", "support"), "pa55word")  # system CAs only
     assert flush_mail_once(ctx, sender) == 0
     assert "certificate" in sender.last_connection_error
     assert tls_server.messages == []
     assert all(i.state == "queued" and i.attempts == 1 for i in OutboxItem.select())
 
 
-def test_starttls_required_but_not_offered(ctx: Context, smtp_server: SmtpServer) -> None:
+def test_starttls_required_but_not_offered(ctx: Context, smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> None:
     queue_three(ctx)
-    sender = MailSender(SimpleNamespace(host=smtp_server.host, port=smtp_server.port, security="starttls", ca_file="", username=""))
+    sender = new_sender(SimpleNamespace(host=smtp_server.host, port=smtp_server.port, security="starttls", ca_file="", username=""))
     assert flush_mail_once(ctx, sender) == 0  # never falls back to plain text
     assert "starttls" in sender.last_connection_error.lower()
     assert smtp_server.messages == []
 
 
-def test_wrong_password_is_retried_and_never_logged(
-    ctx: Context, per_recipient: PerRecipient, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_wrong_password_is_retried_and_never_logged(ctx: Context, per_recipient: PerRecipient, caplog: pytest.LogCaptureFixture, new_sender: Callable[..., MailSender]) -> None:
     ctx = Context(settings(ctx.settings.support.data_dir, per_recipient.port), RULES, SECRET, T0)
     queue_three(ctx)
     smtp = SimpleNamespace(**{**vars(ctx.settings.smtp), "username": "support"})
-    sender = MailSender(smtp, "wrong-secret")
+    sender = new_sender(smtp, "wrong-secret")
     assert flush_mail_once(ctx, sender) == 0
     assert "login refused" in sender.last_connection_error
     assert all(i.state == "queued" for i in OutboxItem.select())
