@@ -71,11 +71,12 @@ class MailboxConnection:
                 ssl_context=context if cfg.security == "tls" else None,
                 timeout=self.timeout,
             )
+            # Ours from here, so a failed STARTTLS or login closes it rather than leaking it.
+            self.client = client
             if cfg.security == "starttls":
                 client.starttls(context)
             client.login(cfg.username, self._password)
             client.normalise_times = False
-            self.client = client
             for folder in (cfg.processed_folder, cfg.quarantine_folder):
                 if not client.folder_exists(folder):
                     client.create_folder(folder)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -121,3 +123,14 @@ def test_mail_arriving_just_before_a_segment_ends_is_not_left_for_the_next(
     assert conn.idle_wait(30) is True
     assert time.monotonic() - started < 2.5
     conn.close()
+
+
+def test_a_refused_login_leaves_no_connection_open(dovecot: Dovecot) -> None:
+    # A daemon retrying a wrong password for hours must not pile up sockets.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(TransientError, match="login failed"):
+            MailboxConnection(_cfg(dovecot, "none"), "wrong").connect()
+        gc.collect()
+    leaked = [w for w in caught if issubclass(w.category, ResourceWarning) and str(dovecot.port) in str(w.message)]
+    assert leaked == []
