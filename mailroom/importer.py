@@ -29,8 +29,11 @@ def _messages(path: Path) -> Iterator[bytes]:
         keys = list(box.keys())
     else:
         raise MailroomError(f"{path}: no such file or folder")
-    for key in keys:
-        yield box.get_bytes(key)
+    try:
+        for key in keys:
+            yield box.get_bytes(key)
+    finally:
+        box.close()  # an mbox keeps its file open until closed
 
 
 def _arrival(raw: bytes) -> datetime:
