@@ -179,7 +179,7 @@ class Worker:
         try:
             self._ingest_while_sending(conn)
         except TransientError as exc:
-            self.sender.close()  # the connection the sender thread opened
+            self._close()  # the SMTP connection the sender thread opened, among others
             return self._poll_failed(str(exc))
         for job in (self.check_sla, self.drain_mail, self.flush_alerts, self.heartbeat):
             job()

@@ -19,13 +19,19 @@ from mailroom.threader import thread
 
 log = logging.getLogger("mailroom.ingest")
 
+
+def at_uid(model: type[pw.Model]) -> Prepared:
+    """A prepared lookup of the row of `model` recorded at a mailbox UID (bind mailbox, uidvalidity, uid)."""
+    return Prepared(
+        model.select(pw.SQL("1"))
+        .where((model.mailbox == Bind("mailbox")) & (model.uidvalidity == Bind("uidvalidity")) & (model.uid == Bind("uid")))
+        .limit(1)
+        .tuples()
+    )
+
+
 # Asked of every message: prepared once (see prepared.py).
-_AT_UID = Prepared(
-    Message.select(pw.SQL("1"))
-    .where((Message.mailbox == Bind("mailbox")) & (Message.uidvalidity == Bind("uidvalidity")) & (Message.uid == Bind("uid")))
-    .limit(1)
-    .tuples()
-)
+_AT_UID = at_uid(Message)
 _SAME_MAIL = Prepared(
     Message.select(Message.ticket)
     .where((Message.message_id == Bind("message_id")) & (Message.content_key == Bind("key")))

@@ -40,15 +40,11 @@ _NEXT_DUE = Prepared(
     .order_by(Clock.due_at)
     .limit(1)
 )
-_CHAIN = Prepared(
+_CHAIN_QUERY = (
     Message.select(Message.message_id).where(Message.ticket == Bind("ticket")).order_by(Message.received_at, Message.id).tuples()
 )
-_CUSTOMER_CHAIN = Prepared(
-    Message.select(Message.message_id)
-    .where((Message.ticket == Bind("ticket")) & Message.kind.in_(CUSTOMER_KINDS))
-    .order_by(Message.received_at, Message.id)
-    .tuples()
-)
+_CHAIN = Prepared(_CHAIN_QUERY)
+_CUSTOMER_CHAIN = Prepared(_CHAIN_QUERY.where(Message.kind.in_(CUSTOMER_KINDS)))
 
 
 @dataclass(frozen=True)

@@ -136,9 +136,9 @@ class Prepared:
         return next(self.rows(**values), None)
 
     def scalar(self, **values: Any) -> Any:
-        """The first column of the first row, or None."""
+        """The first column of the first row (of a `.tuples()` query), or None."""
         row = self.first(**values)
-        return None if row is None else row[0] if isinstance(row, tuple) else row
+        return None if row is None else row[0]
 
 
 def _bound(param: Any, values: dict[str, Any]) -> Any:

@@ -14,10 +14,9 @@ from mailroom import clock, store
 from mailroom.context import Context
 from mailroom.errors import TransientError, UnparseableMessage
 from mailroom.imap import Fetched, MailboxConnection
-from mailroom.ingest import Placement, ingest
+from mailroom.ingest import Placement, at_uid, ingest
 from mailroom.message import parse
 from mailroom.models import Mailbox, Quarantined, database
-from mailroom.prepared import Bind, Prepared
 from mailroom.rulesource import RulesSource
 
 log = logging.getLogger("mailroom")
@@ -25,16 +24,7 @@ log = logging.getLogger("mailroom")
 DB_ERRORS = (pw.OperationalError, pw.InterfaceError)
 
 # Asked of every fetched mail: a UID quarantined before stays in quarantine, not tried again.
-_QUARANTINED = Prepared(
-    Quarantined.select(pw.SQL("1"))
-    .where(
-        (Quarantined.mailbox == Bind("mailbox"))
-        & (Quarantined.uidvalidity == Bind("uidvalidity"))
-        & (Quarantined.uid == Bind("uid"))
-    )
-    .limit(1)
-    .tuples()
-)
+_QUARANTINED = at_uid(Quarantined)
 
 
 @dataclass
@@ -84,13 +74,15 @@ class Service:
                 if stop is not None and stop.is_set():
                     break
                 place = Placement(self.mailbox_name, uidvalidity, item.uid)
+                committed = report.stored + report.quarantined
                 if self._take(item, place, report):
                     done.append(item.uid)
                 else:
                     bad.append(item.uid)
                 # Per message, not per batch: its acknowledgement is committed and may leave
-                # before the move (a crash first means a re-fetch that is only moved).
-                if self.after_commit and (report.stored or report.quarantined):
+                # before the move (a crash first means a re-fetch that is only moved). A
+                # duplicate committed nothing and wakes no one.
+                if self.after_commit and report.stored + report.quarantined > committed:
                     self.after_commit()
             # Moves only after the commits: a crash before them means a re-fetch that is
             # recognised by its UID and only moved.

@@ -104,6 +104,11 @@ class MailSender:
             return []
         return self._run(self._send_all(items))
 
+    @property
+    def server(self) -> str:
+        """How errors name the server: `smtp HOST:PORT`."""
+        return f"smtp {self.host}:{self.port}"
+
     def close_idle(self) -> None:
         """Quit the connection when no batch used it for KEEP_OPEN seconds, so an idle worker holds none."""
         if self._conn is not None:
@@ -143,28 +148,31 @@ class MailSender:
             tls_context=context,
         )
 
+    def _recently_used(self) -> bool:
+        """A batch finished on the connection less than KEEP_OPEN ago."""
+        return time.monotonic() - self._used_at < KEEP_OPEN
+
     async def _connection(self) -> tuple[_Client | None, bool]:
         """The open connection if recently used, else a new one; and whether it is reused."""
         conn = self._conn
-        if conn is not None and conn.is_connected and time.monotonic() - self._used_at < KEEP_OPEN:
+        if conn is not None and conn.is_connected and self._recently_used():
             return conn, True
         await self._hang_up()  # idle too long (the server may be about to drop it), or closed
         return await self._connect(), False
 
     async def _connect(self) -> _Client | None:
         """A new connection, logged in; None (and `last_connection_error`) when that fails."""
-        where = f"smtp {self.host}:{self.port}"
         client = self._client()
         try:
             await client.connect()
             if self.username:
                 await client.login(self.username, self._password or "")
         except aiosmtplib.SMTPAuthenticationError as exc:
-            self.last_connection_error = f"{where}: login refused: {exc.code} {one_line(exc.message)}"
+            self.last_connection_error = f"{self.server}: login refused: {exc.code} {one_line(exc.message)}"
             await _quietly_close(client)
             return None
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            self.last_connection_error = f"{where}: cannot connect: {_describe(exc)}"
+            self.last_connection_error = f"{self.server}: cannot connect: {_describe(exc)}"
             await _quietly_close(client)
             return None
         self.last_connection_error = None
@@ -174,7 +182,7 @@ class MailSender:
     async def _hang_up(self, idle_only: bool = False) -> None:
         """QUIT and close the connection (with idle_only, only one unused for KEEP_OPEN)."""
         conn = self._conn
-        if conn is None or (idle_only and time.monotonic() - self._used_at < KEEP_OPEN):
+        if conn is None or (idle_only and self._recently_used()):
             return
         self._conn = None
         await _quietly_close(conn, quit_first=True)
@@ -213,7 +221,7 @@ class MailSender:
             if not client.is_connected:
                 break
         if len(results) < len(items):
-            lost = f"smtp {self.host}:{self.port}: connection lost: {results[-1].error if results else 'closed'}"
+            lost = f"{self.server}: connection lost: {results[-1].error if results else 'closed'}"
             results += [Result("retry", lost)] * (len(items) - len(results))
         return results
 

@@ -518,11 +518,9 @@ def plain(port: int) -> SimpleNamespace:
 
 
 @pytest.fixture
-def sender(smtp_server: SmtpServer) -> Iterator[MailSender]:
+def sender(smtp_server: SmtpServer, new_sender: Callable[..., MailSender]) -> MailSender:
     """A sender for the harness server, closed at the end."""
-    mail_sender = MailSender(plain(smtp_server.port))
-    yield mail_sender
-    mail_sender.close()
+    return new_sender(plain(smtp_server.port))
 
 
 def test_batches_share_one_connection_until_closed(smtp_server: SmtpServer, sender: MailSender) -> None:
@@ -550,27 +548,25 @@ def test_flushes_share_one_connection(ctx: Context, smtp_server: SmtpServer, sen
 def test_unused_connection_is_quit_after_keep_open(per_recipient: PerRecipient, monkeypatch: pytest.MonkeyPatch, new_sender: Callable[..., MailSender]) -> None:
     monkeypatch.setattr("mailroom.smtp.KEEP_OPEN", 0.3)
     sender = new_sender(plain(per_recipient.port))
-    try:
-        assert sender.send_batch([note(1)]) == [Result("sent")]
-        sender.close_idle()
-        assert per_recipient.quits == 0  # just used: kept for the next batch
-        time.sleep(0.4)
-        sender.close_idle()
-        assert per_recipient.quits == 1  # an idle worker holds no connection
-        sender.close_idle()  # nothing left to close
-        assert sender.send_batch([note(2)]) == [Result("sent")]
-        time.sleep(0.4)
-        assert sender.send_batch([note(3)]) == [Result("sent")]  # too old to trust: quit, then a new one
-        assert per_recipient.quits == 2
-        assert len(set(per_recipient.peers)) == 3
-        sender.close()
-        assert per_recipient.quits == 3
-    finally:
-        sender.close()
+    assert sender.send_batch([note(1)]) == [Result("sent")]
+    sender.close_idle()
+    assert per_recipient.quits == 0  # just used: kept for the next batch
+    time.sleep(0.4)
+    sender.close_idle()
+    assert per_recipient.quits == 1  # an idle worker holds no connection
+    sender.close_idle()  # nothing left to close
+    assert sender.send_batch([note(2)]) == [Result("sent")]
+    time.sleep(0.4)
+    assert sender.send_batch([note(3)]) == [Result("sent")]  # too old to trust: quit, then a new one
+    assert per_recipient.quits == 2
+    assert len(set(per_recipient.peers)) == 3
+    sender.close()
+    assert per_recipient.quits == 3
 
 
 @pytest.fixture
-def idle_timeout():
+def idle_timeout() -> Iterator[PerRecipient]:
+    """A server that closes a session unused for 0.3 s."""
     srv = PerRecipient(timeout=0.3)
     yield srv
     srv.controller.stop()
@@ -579,18 +575,15 @@ def idle_timeout():
 def test_connection_dropped_while_idle_is_replaced_without_a_retry(db: Any, tmp_path: Path, idle_timeout: PerRecipient, caplog: pytest.LogCaptureFixture, new_sender: Callable[..., MailSender]) -> None:
     ctx = Context(settings(tmp_path, idle_timeout.port), RULES, SECRET, T0)
     sender = new_sender(ctx.settings.smtp)
-    try:
-        queue_three(ctx)
-        assert flush_mail_once(ctx, sender) == 3
-        time.sleep(0.6)  # the server closes the unused session; the sender still holds it
-        message = inbound(7, sender="ivan@client.org")
-        with database.atomic():
-            ticket, row = new_ticket(ctx, message)
-            outbound.acknowledge(ctx, ticket, row, message, None)
-        with caplog.at_level("INFO", logger="mailroom.smtp"):
-            assert flush_mail_once(ctx, sender) == 1
-    finally:
-        sender.close()
+    queue_three(ctx)
+    assert flush_mail_once(ctx, sender) == 3
+    time.sleep(0.6)  # the server closes the unused session; the sender still holds it
+    message = inbound(7, sender="ivan@client.org")
+    with database.atomic():
+        ticket, row = new_ticket(ctx, message)
+        outbound.acknowledge(ctx, ticket, row, message, None)
+    with caplog.at_level("INFO", logger="mailroom.smtp"):
+        assert flush_mail_once(ctx, sender) == 1
     assert "action=smtp-reconnect" in caplog.text  # the dead connection was tried, then replaced
     assert sender.last_connection_error is None
     assert all(i.state == "sent" and i.attempts == 1 and i.last_error is None for i in OutboxItem.select())
