@@ -50,8 +50,9 @@ def run_mailroom(config: str, profile: str | None) -> dict[str, Any]:
     """`mailroom --config CONFIG run --once` in this process; time, exit status, outbox left, peak RSS."""
     import resource
 
-    from mailroom import cli, daemon  # noqa: F401 - imported before the clock starts
-    from mailroom.models import OutboxItem
+    from mailroom import daemon  # noqa: F401 - imported before the clock starts
+    from mailroom.cli import main as cli
+    from mailroom.store.models import OutboxItem
 
     argv = ["--config", config, "run", "--once"]
     start = time.perf_counter()

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mailroom.engine import decide  # noqa: E402
-from mailroom.message import Inbound  # noqa: E402
-from mailroom.rules import parse_rules  # noqa: E402
+from mailroom.mail.message import Inbound  # noqa: E402
+from mailroom.rules.engine import decide  # noqa: E402
+from mailroom.rules.ruleset import parse_rules  # noqa: E402
 
 WORDS = ["account", "export", "report", "dashboard", "question", "help", "access", "slow", "chart", "upgrade", "team", "user", "setting"]
 

@@ -25,10 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mailroom import clocks, store  # noqa: E402
-from mailroom.context import Context  # noqa: E402
-from mailroom.models import Clock, Ticket  # noqa: E402
-from mailroom.rules import parse_rules  # noqa: E402
+from mailroom import store  # noqa: E402
+from mailroom.app import clocks
+from mailroom.app.context import Context  # noqa: E402
+from mailroom.rules.ruleset import parse_rules  # noqa: E402
+from mailroom.store.models import Clock, Ticket  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DUE = 100

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from mailroom import clock
-from mailroom.config import load_settings
-from mailroom.daemon import Worker, build_service
+from mailroom.config.loader import load_settings
+from mailroom.daemon.worker import Worker, build_service
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = "support@example.com"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mailroom import store
-from mailroom.models import OutboxItem, Ticket
+from mailroom.store import queries as store
+from mailroom.store.models import OutboxItem, Ticket
 
 from .conftest import Mailroom, write_config
 from .mails import mail

@@ -15,8 +15,8 @@ from typing import IO
 
 import pytest
 
-from mailroom import store
-from mailroom.models import Message, OutboxItem, Ticket
+from mailroom.store import queries as store
+from mailroom.store.models import Message, OutboxItem, Ticket
 
 from .conftest import Mailroom
 from .conftest import wait_until as _wait

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mailroom.demo import STEPS
+from mailroom.demo.story import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180

@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from mailroom import store
-from mailroom.models import Clock, Message, OutboxItem, Ticket
+from mailroom.store import queries as store
+from mailroom.store.models import Clock, Message, OutboxItem, Ticket
 
 from .conftest import ENGINEER, Mailroom
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import test as cpython_test
 
-from mailroom import store
-from mailroom.models import Message, Quarantined, Ticket
+from mailroom.store import queries as store
+from mailroom.store.models import Message, Quarantined, Ticket
 
 from .conftest import Mailroom
 from .mails import mail, message_id_of

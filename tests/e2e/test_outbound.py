@@ -6,8 +6,8 @@ import email
 from email import policy
 from email.header import Header
 
-from mailroom import store
-from mailroom.models import Message
+from mailroom.store import queries as store
+from mailroom.store.models import Message
 
 from .conftest import CUSTOMER, TEAM, Mailroom
 from .mails import body_text, header, mail, message_id_of

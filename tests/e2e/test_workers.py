@@ -16,8 +16,8 @@ from typing import IO, Any
 
 import pytest
 
-from mailroom import store
-from mailroom.models import Message, OutboxItem, Ticket
+from mailroom.store import queries as store
+from mailroom.store.models import Message, OutboxItem, Ticket
 
 from .conftest import ROOT, TEAM, Mailroom, write_config
 from .conftest import wait_until as _wait

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from mailroom import alerting, clocks, store, tickets
-from mailroom.config import load_settings
-from mailroom.context import Context
-from mailroom.escalation import OpsgenieEscalator
-from mailroom.models import Clock, Event, OutboxItem, Page, Ticket
-from mailroom.rules import parse_rules
+from mailroom.adapters.escalation import OpsgenieEscalator
+from mailroom.app import alerting, clocks, tickets
+from mailroom.app.context import Context
+from mailroom.config.loader import load_settings
+from mailroom.rules.ruleset import parse_rules
+from mailroom.store import queries as store
+from mailroom.store.models import Clock, Event, OutboxItem, Page, Ticket
 from tests.harness.opsgenie import OpsgenieServer
 
 ROOT = Path(__file__).resolve().parents[2]

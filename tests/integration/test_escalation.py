@@ -10,8 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mailroom.errors import ConfigError
-from mailroom.escalation import (
+from mailroom.adapters.escalation import (
     DETAILS_MAX,
     Alert,
     OpsgenieEscalator,
@@ -21,6 +20,7 @@ from mailroom.escalation import (
     build_escalator,
     classify,
 )
+from mailroom.errors import ConfigError
 from tests.harness.opsgenie import OpsgenieServer, load_validator
 
 ALIAS = "mailroom-ticket-42-first_response"

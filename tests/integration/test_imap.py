@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from mailroom.adapters.imap import MailboxConnection
 from mailroom.errors import TransientError
-from mailroom.imap import MailboxConnection
 from tests.harness.dovecot import Dovecot
 
 
@@ -113,8 +113,8 @@ def test_mail_arriving_just_before_a_segment_ends_is_not_left_for_the_next(
     dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Dovecot batches IDLE announcements for half a second and drops one pending at DONE.
-    monkeypatch.setattr("mailroom.imap.FIRST_SEGMENT", 1.0)
-    monkeypatch.setattr("mailroom.imap.IDLE_SEGMENT", 5.0)
+    monkeypatch.setattr("mailroom.adapters.imap.FIRST_SEGMENT", 1.0)
+    monkeypatch.setattr("mailroom.adapters.imap.IDLE_SEGMENT", 5.0)
     conn = MailboxConnection(_cfg(dovecot, "none"), Dovecot.PASSWORD)
     conn.connect()
     conn.select("INBOX")

@@ -13,8 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from mailroom import clock, reportcli, store
-from mailroom.models import Clock, Rating, Ticket
+from mailroom import clock
+from mailroom.cli import report as reportcli
+from mailroom.store import queries as store
+from mailroom.store.models import Clock, Rating, Ticket
 from tests.unit.test_report import NOW, RULES_TEXT, generate, insert
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

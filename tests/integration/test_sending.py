@@ -19,15 +19,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from mailroom import outbound, store
-from mailroom.context import Context
-from mailroom.ingest import Placement, store_message
-from mailroom.message import Inbound
-from mailroom.mime import Attachment as InboundFile
-from mailroom.models import Clock, Event, Message, OutboxItem, Ticket, database
-from mailroom.rules import parse_rules
-from mailroom.sending import flush_mail_once
-from mailroom.smtp import Item, MailSender, Result
+from mailroom.adapters.smtp import Item, MailSender, Result
+from mailroom.app import outbound
+from mailroom.app.context import Context
+from mailroom.app.ingest import Placement, store_message
+from mailroom.app.sending import flush_mail_once
+from mailroom.mail.message import Inbound
+from mailroom.mail.mime import Attachment as InboundFile
+from mailroom.rules.ruleset import parse_rules
+from mailroom.store import queries as store
+from mailroom.store.models import Clock, Event, Message, OutboxItem, Ticket, database
 from tests.harness.smtp import SmtpServer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -546,7 +547,7 @@ def test_flushes_share_one_connection(ctx: Context, smtp_server: SmtpServer, sen
 
 
 def test_unused_connection_is_quit_after_keep_open(per_recipient: PerRecipient, monkeypatch: pytest.MonkeyPatch, new_sender: Callable[..., MailSender]) -> None:
-    monkeypatch.setattr("mailroom.smtp.KEEP_OPEN", 0.3)
+    monkeypatch.setattr("mailroom.adapters.smtp.KEEP_OPEN", 0.3)
     sender = new_sender(plain(per_recipient.port))
     assert sender.send_batch([note(1)]) == [Result("sent")]
     sender.close_idle()

@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import peewee as pw
 import pytest
 
-from mailroom import store
-from mailroom.context import Context
-from mailroom.ingest import Placement, ingest
-from mailroom.message import parse
-from mailroom.models import Message, OutboxItem, Setting, Ticket
-from mailroom.rules import parse_rules
+from mailroom.app.context import Context
+from mailroom.app.ingest import Placement, ingest
+from mailroom.mail.message import parse
+from mailroom.rules.ruleset import parse_rules
+from mailroom.store import queries as store
+from mailroom.store.models import Message, OutboxItem, Setting, Ticket
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 RULES = parse_rules(

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
-from mailroom import store, surveys
-from mailroom.config import load_settings
-from mailroom.context import Context
-from mailroom.message import Inbound
-from mailroom.models import Event, Message, OutboxItem, Rating, Survey, Ticket
-from mailroom.report import build_report
-from mailroom.rules import parse_rules
+from mailroom.app import surveys
+from mailroom.app.context import Context
+from mailroom.config.loader import load_settings
+from mailroom.mail.message import Inbound
+from mailroom.report.figures import build_report
+from mailroom.rules.ruleset import parse_rules
+from mailroom.store import queries as store
+from mailroom.store.models import Event, Message, OutboxItem, Rating, Survey, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mailroom.authresults import Result, agent_mail_verdict, aligned, parse_header
-from mailroom.message import Inbound
+from mailroom.mail.authresults import Result, agent_mail_verdict, aligned, parse_header
+from mailroom.mail.message import Inbound
 
 MX = "mx.example.com"
 ARRIVED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mailroom.commands import Command, parse_commands
+from mailroom.mail.commands import Command, parse_commands
 
 TEAMS = ("general", "enterprise", "Billing")
 REPLIES = Path(__file__).resolve().parents[1] / "data" / "replies"

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailroom import compose, wording
-from mailroom.rules import parse_rules
+from mailroom.compose import mails as compose
+from mailroom.compose import wording
+from mailroom.rules.ruleset import parse_rules
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 NOW = datetime(2025, 12, 1, 17, 30, tzinfo=UTC)  # a Monday, 9:30 AM in Los Angeles

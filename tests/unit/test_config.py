@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mailroom.config import PAGERDUTY_EVENTS_URL, load_settings, resolve_config_path
-from mailroom.credentials import Secret
+from mailroom.config.loader import PAGERDUTY_EVENTS_URL, load_settings, resolve_config_path
+from mailroom.config.secrets import Secret
+from mailroom.config.settings import Settings
 from mailroom.errors import ConfigError
-from mailroom.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "mailroom.toml.example"
@@ -81,7 +81,7 @@ def test_example_never_writes_a_secret_inline():
 
 
 def test_example_names_every_key_of_every_table():
-    from mailroom.config import KEYS, SECRET_KEYS
+    from mailroom.config.loader import KEYS, SECRET_KEYS
 
     text = EXAMPLE.read_text()
     for table, keys in KEYS.items():

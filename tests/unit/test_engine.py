@@ -7,11 +7,11 @@ from textwrap import dedent, indent
 
 import pytest
 
-from mailroom.calendar import Duration
-from mailroom.engine import check_tests, decide, explain, format_explain
-from mailroom.message import Inbound
-from mailroom.mime import Attachment
-from mailroom.rules import Link, parse_rules
+from mailroom.mail.message import Inbound
+from mailroom.mail.mime import Attachment
+from mailroom.rules.engine import check_tests, decide, explain, format_explain
+from mailroom.rules.ruleset import Link, parse_rules
+from mailroom.sla.calendar import Duration
 
 ARRIVED = datetime(2026, 1, 9, 16, 30, tzinfo=UTC)  # a Friday, 08:30 in Los Angeles
 

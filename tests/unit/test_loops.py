@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mailroom.loops import automatic_mail_reason, is_out_of_office, no_reply_reason
-from mailroom.message import Inbound
+from mailroom.mail.loops import automatic_mail_reason, is_out_of_office, no_reply_reason
+from mailroom.mail.message import Inbound
 
 SUPPORT = "support@example.com"
 ARRIVED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

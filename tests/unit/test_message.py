@@ -12,7 +12,7 @@ import pytest
 import test
 
 from mailroom.errors import UnparseableMessage
-from mailroom.message import parse
+from mailroom.mail.message import parse
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MAIL = Path(__file__).parent.parent / "data" / "mail"

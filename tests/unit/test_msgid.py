@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mailroom import msgid
+from mailroom.mail import msgid
 
 SECRET = "s3cret"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mailroom.quoting import new_text
+from mailroom.mail.quoting import new_text
 
 REPLIES = Path(__file__).parent.parent / "data" / "replies"
 CASES = sorted(p.name[: -len(".txt")] for p in REPLIES.glob("*.txt") if not p.name.endswith(".new.txt"))

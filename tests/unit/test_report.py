@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from mailroom.models import MODELS, Clock, Rating, Survey, Ticket, database
-from mailroom.report import build_report
-from mailroom.rules import parse_rules
-from mailroom.store import open_database
+from mailroom.report.figures import build_report
+from mailroom.rules.ruleset import parse_rules
+from mailroom.store.models import MODELS, Clock, Rating, Survey, Ticket, database
+from mailroom.store.queries import open_database
 
 RULES_TEXT = """
 version: 1

@@ -6,11 +6,11 @@ from textwrap import dedent, indent
 
 import pytest
 
-from mailroom.calendar import Duration
-from mailroom.engine import check_tests
 from mailroom.errors import RulesError
-from mailroom.policies import DEFAULT_MIN_WORDS
-from mailroom.rules import Link, load_rules, parse_rules
+from mailroom.rules.engine import check_tests
+from mailroom.rules.policies import DEFAULT_MIN_WORDS
+from mailroom.rules.ruleset import Link, load_rules, parse_rules
+from mailroom.sla.calendar import Duration
 
 ROOT = Path(__file__).resolve().parents[2]
 

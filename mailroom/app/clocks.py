@@ -1,0 +1,404 @@
+"""SLA clocks in the database: started, met, paused, breached; the alerts and pages they raise.
+
+Every function runs inside the caller's transaction; alerts are outbox rows written in that same
+transaction, so a breach and its alert are committed together or not at all.
+
+A reopened ticket (solved or closed → open) gets a fresh `resolution` clock from the reopening:
+the first one stays as it ended (met or breached), so reports keep the solve that really happened,
+and the customer's renewed request gets the policy's full resolution time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import peewee as pw
+
+from mailroom.app import alerting, outbound
+from mailroom.app.context import Context
+from mailroom.config.units import iso
+from mailroom.rules.policies import Policy
+from mailroom.sla import deadlines as sla
+from mailroom.sla.calendar import Calendar
+from mailroom.store import queries as store
+from mailroom.store.models import Clock, Event, OutboxItem, Page, Ticket
+
+OPEN = ("running", "paused")
+RESPONSES = ("first_response", "next_response")
+BATCH = 1000  # clocks per check; the rest waits for the next cycle, keeping one transaction short
+CLOSE_SOLVED_AFTER = timedelta(days=4)
+
+
+# --- the ticket's policy ----------------------------------------------------------------------
+
+
+def policy_of(ctx: Context, ticket: Ticket) -> tuple[Policy, Calendar]:
+    """The ticket's SLA policy (priority, a rule's named policy, inline overrides) and its calendar."""
+    decision = ticket.decision or {}
+    inline = decision.get("sla_override")
+    name = sla.policy_name(ticket.priority, decision)
+    policy = ctx.rules.resolve_policy(ticket.priority, name, inline if isinstance(inline, dict) else None)
+    return policy, ctx.rules.calendar_for(policy)
+
+
+def escalation_configured(settings: Any) -> bool:
+    """False when breaches are mailed to the team: OpsGenie is the backend but not configured."""
+    backend = getattr(getattr(settings, "escalation", None), "backend", "opsgenie")
+    return backend != "opsgenie" or getattr(settings, "opsgenie", None) is not None
+
+
+def _start(ticket: Ticket, metric: str, at: datetime, policy: Policy, calendar: Calendar) -> Clock | None:
+    due = sla.due_at(policy, calendar, metric, at)
+    if due is None:
+        return None
+    return Clock.create(ticket=ticket.id, metric=metric, started_at=at, due_at=due,
+                        warn_at=sla.warn_at(policy, due), escalate=policy.escalate)
+
+
+def _owed(ticket: Ticket) -> pw.ModelSelect:
+    """Response clocks still waiting for an answer: running, paused, or breached and unanswered."""
+    return Clock.select().where(
+        (Clock.ticket == ticket.id)
+        & Clock.metric.in_(RESPONSES)
+        & (Clock.state.in_(OPEN) | ((Clock.state == "breached") & Clock.met_at.is_null()))
+    )
+
+
+def _open_clocks(ticket: Ticket, metrics: tuple[str, ...] | None = None) -> list[Clock]:
+    query = Clock.select().where((Clock.ticket == ticket.id) & Clock.state.in_(OPEN))
+    if metrics:
+        query = query.where(Clock.metric.in_(metrics))
+    return list(query.order_by(Clock.id))
+
+
+# --- the ticket's life ------------------------------------------------------------------------
+
+
+def ticket_opened(ctx: Context, ticket: Ticket, at: datetime) -> None:
+    """Start `first_response` and `resolution` (those the policy tracks), due in its calendar."""
+    policy, calendar = policy_of(ctx, ticket)
+    for metric in ("first_response", "resolution"):
+        _start(ticket, metric, at, policy, calendar)
+
+
+def customer_message(ctx: Context, ticket: Ticket, at: datetime) -> None:
+    """A customer's later mail starts `next_response`, unless a response is already owed."""
+    policy, calendar = policy_of(ctx, ticket)
+    if policy.next_response is None or _owed(ticket).exists():
+        return  # a first response still owed covers this mail too
+    clock = _start(ticket, "next_response", at, policy, calendar)
+    if clock is not None and ticket.status == "pending":
+        Clock.update(state="paused", paused_at=at).where(Clock.id == clock.id).execute()
+
+
+def agent_response(ctx: Context, ticket: Ticket, at: datetime, text: str, holding: bool) -> bool:
+    """Meet the response clocks when the reply is substantive; True when it counted."""
+    policy, _ = policy_of(ctx, ticket)
+    if not sla.counts_as_response(text, holding, policy):
+        return False
+    for clock in _owed(ticket):
+        # A breach already recorded (and maybe paged) stays one; met_at still tells when the answer came.
+        clock.met_at = at
+        if clock.state == "running" and clock.due_at is not None and at > clock.due_at:
+            # Late, though no check saw it yet: a breach, but paging for an answered ticket helps no one.
+            clock.state, clock.breached_at = "breached", clock.due_at
+            store.record_event(ticket.id, ctx.now, "sla", "breached",
+                               f"{clock.metric.replace('_', ' ')} was due {iso(clock.due_at)}; answered late")
+        elif clock.state != "breached":
+            clock.state, clock.paused_at = "met", None
+        clock.save()
+        if clock.alert_alias:
+            alerting.queue_close(ctx, ticket.id, clock.alert_alias, f"{clock.metric.replace('_', ' ')} met")
+    return True
+
+
+def status_changed(ctx: Context, ticket: Ticket, old: str, new: str, at: datetime) -> None:
+    """Pause on pending, resume after it; stop everything on solved/closed; a new resolution on reopen."""
+    if old == new:
+        return
+    if new in ("solved", "closed"):
+        _stop_all(ctx, ticket, at, new)
+        return
+    if old in ("solved", "closed"):
+        _reopened(ctx, ticket, at)
+    if new == "pending":
+        Clock.update(state="paused", paused_at=at).where(
+            (Clock.ticket == ticket.id) & (Clock.state == "running")
+        ).execute()
+    elif old == "pending":
+        _resume(ctx, ticket, at)
+
+
+def _stop_all(ctx: Context, ticket: Ticket, at: datetime, new: str) -> None:
+    unsolved = (Clock.metric == "resolution") & (Clock.state == "breached") & Clock.met_at.is_null()
+    for clock in Clock.select().where((Clock.ticket == ticket.id) & (Clock.state.in_(OPEN) | unsolved)):
+        if clock.metric == "resolution":
+            clock.met_at = at
+            clock.state = "breached" if clock.state == "breached" else "met"
+        else:
+            clock.state = "stopped"
+        clock.paused_at = None
+        clock.save()
+    raised = Clock.select(Clock.alert_alias).where(
+        (Clock.ticket == ticket.id) & Clock.alert_alias.is_null(False) & Clock.alert_state.in_(("none", "open"))
+    ).distinct()
+    for alias in sorted({c.alert_alias for c in raised}):
+        alerting.queue_close(ctx, ticket.id, alias, f"ticket {new}")
+    for page_row in Page.select().where((Page.ticket == ticket.id) & (Page.state == "open")):
+        alerting.queue_close(ctx, ticket.id, page_row.alias, f"ticket {new}")
+
+
+def _reopened(ctx: Context, ticket: Ticket, at: datetime) -> None:
+    if _open_clocks(ticket, ("resolution",)):
+        return
+    policy, calendar = policy_of(ctx, ticket)
+    if _start(ticket, "resolution", at, policy, calendar) is not None:
+        store.record_event(ticket.id, ctx.now, "sla", "clock started", "resolution restarted on reopening")
+
+
+def _resume(ctx: Context, ticket: Ticket, at: datetime) -> None:
+    _, calendar = policy_of(ctx, ticket)
+    paused: dict[str, float] = {}
+    for clock in Clock.select().where((Clock.ticket == ticket.id) & (Clock.state == "paused")):
+        since = clock.paused_at or at
+        if clock.due_at is not None:
+            due = sla.resumed_due(calendar, clock.due_at, since, at)
+            if clock.warn_at is not None and clock.warned_at is None:
+                clock.warn_at = due - (clock.due_at - clock.warn_at)  # the same lead before the deadline
+            clock.due_at = due
+        paused[str(clock.id)] = sla.paused_working(calendar, since, at).total_seconds()
+        clock.state, clock.paused_at = "running", None
+        clock.save()
+    if paused:
+        # Kept so a later re-plan from the clock's start still honours the time spent paused.
+        store.record_event(ticket.id, ctx.now, "sla", "clocks resumed",
+                           f"deadlines moved by the working time paused ({len(paused)} clock(s))",
+                           {"paused": paused})
+
+
+def _paused_so_far(ticket: Ticket) -> dict[int, timedelta]:
+    totals: dict[int, timedelta] = {}
+    for event in Event.select(Event.data).where((Event.ticket == ticket.id) & (Event.action == "clocks resumed")):
+        for clock_id, seconds in ((event.data or {}).get("paused") or {}).items():
+            totals[int(clock_id)] = totals.get(int(clock_id), timedelta(0)) + timedelta(seconds=seconds)
+    return totals
+
+
+def priority_changed(ctx: Context, ticket: Ticket) -> None:
+    """Re-plan the running and paused clocks from their start under the new priority's policy."""
+    decision = dict(ticket.decision or {})
+    if decision.get("policy_name") != ticket.priority:
+        # An engineer's priority outranks the policy the routing rules chose.
+        decision["policy_name"] = ticket.priority
+        ticket.decision = decision
+        ticket.save()
+    policy, calendar = policy_of(ctx, ticket)
+    paused = _paused_so_far(ticket)
+    planned: list[str] = []
+    for clock in _open_clocks(ticket):
+        due = sla.replanned_due(policy, calendar, clock.metric, clock.started_at, paused.get(clock.id, timedelta(0)))
+        if due is None:
+            clock.state, clock.paused_at = "stopped", None
+            planned.append(f"{clock.metric} not tracked")
+        else:
+            clock.due_at, clock.escalate = due, policy.escalate
+            if clock.warned_at is None:
+                clock.warn_at = sla.warn_at(policy, due)
+            planned.append(f"{clock.metric} due {iso(due)}")
+        clock.save()
+    if ticket.status not in ("solved", "closed"):
+        planned += _start_missing(ticket, policy, calendar)
+    if planned:
+        store.record_event(ticket.id, ctx.now, "sla", "re-planned", f"{policy.name}: " + "; ".join(planned))
+
+
+def _start_missing(ticket: Ticket, policy: Policy, calendar: Calendar) -> list[str]:
+    """Metrics the new policy tracks that the old one did not, counted from the ticket's creation."""
+    have = {c.metric for c in Clock.select(Clock.metric).where(Clock.ticket == ticket.id)}
+    wanted = [m for m in ("first_response", "resolution") if m not in have]
+    if ticket.first_response_at is not None and "first_response" in wanted:
+        wanted.remove("first_response")
+    started = []
+    for metric in wanted:
+        clock = _start(ticket, metric, ticket.created_at, policy, calendar)
+        if clock is None:
+            continue
+        if ticket.status == "pending":
+            Clock.update(state="paused", paused_at=ticket.updated_at).where(Clock.id == clock.id).execute()
+        started.append(f"{metric} started, due {iso(clock.due_at)}")
+    return started
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def page(ctx: Context, ticket: Ticket, team: str, alias_suffix: str, description: str) -> None:
+    """Page a team at once for the ticket; the page closes when the ticket is solved or closed."""
+    alias = sla.alert_alias(ticket.id, alias_suffix)
+    if not escalation_configured(ctx.settings):
+        store.record_event(ticket.id, ctx.now, "sla", "page not sent",
+                           f"{alias}: no escalation backend configured; the team is told by mail")
+        outbound.forward(ctx, ticket, None, None, f"paged {team}: {description}")
+        return
+    due = min((c.due_at for c in _open_clocks(ticket) if c.due_at is not None), default=None)
+    alert = alerting.page_alert(ctx, ticket, team, alias, description, due)
+    # A second page of the same team reopens its row (the alias is unique); OpsGenie counts it.
+    Page.insert(ticket=ticket.id, alias=alias, team=team, state="open", created_at=ctx.now).on_conflict(
+        conflict_target=[Page.alias], update={Page.state: "open", Page.team: team, Page.last_error: None}
+    ).execute()
+    store.queue(kind="alert", now=ctx.now, ticket_id=ticket.id, action="open", alias=alias,
+                payload=alerting.payload(alert))
+    store.record_event(ticket.id, ctx.now, "sla", "alert", f"page {alias} raised")
+
+
+# --- the periodic check -----------------------------------------------------------------------
+
+
+def check_sla_once(ctx: Context) -> dict[str, int]:
+    """Breaches, warnings and solved tickets to close; cheap whatever the number of tickets."""
+    report = {"breached": 0, "alerts": 0, "notices": 0, "warned": 0, "closed": 0}
+    _breaches(ctx, report)
+    _warnings(ctx, report)
+    _auto_close(ctx, report)
+    return report
+
+
+def _locked(query: pw.ModelSelect) -> pw.ModelSelect:
+    # Several PostgreSQL workers each take the rows no other holds; SQLite has one writer anyway.
+    return query.for_update("FOR UPDATE SKIP LOCKED") if store.is_postgres() else query
+
+
+def _tickets(ids: set[int]) -> dict[int, Ticket]:
+    return {t.id: t for t in Ticket.select().where(Ticket.id.in_(list(ids)))} if ids else {}
+
+
+# What a breach needs of a clock and its ticket; loading no more keeps a large cycle cheap.
+_CLOCK_FIELDS = (Clock.id, Clock.ticket, Clock.metric, Clock.due_at, Clock.escalate)
+_TICKET_FIELDS = (Ticket.id, Ticket.subject, Ticket.priority, Ticket.team, Ticket.tags, Ticket.requester)
+
+
+def _breaches(ctx: Context, report: dict[str, int]) -> None:
+    now = ctx.now
+    due = list(_locked(
+        Clock.select(*_CLOCK_FIELDS)
+        .where((Clock.state == "running") & (Clock.due_at <= now))
+        .order_by(Clock.due_at)
+        .limit(BATCH)
+    ))
+    if not due:
+        return
+    escalating = escalation_configured(ctx.settings)
+    changes: dict[Any, Any] = {Clock.state: "breached", Clock.breached_at: Clock.due_at}
+    if escalating:
+        # The alias is the alert's: set here, in the same statement, for the clocks that escalate.
+        alias = pw.Value(sla.ALIAS_PREFIX).concat(Clock.ticket).concat("-").concat(Clock.metric)
+        changes[Clock.alert_alias] = pw.Case(None, [(Clock.escalate == True, alias)], None)  # noqa: E712
+    Clock.update(changes).where(Clock.id.in_([c.id for c in due])).execute()
+    ids = list({c.ticket_id for c in due})
+    tickets = {t.id: t for t in Ticket.select(*_TICKET_FIELDS).where(Ticket.id.in_(ids))}
+    events: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
+    for clock in due:
+        ticket = tickets[clock.ticket_id]
+        events.append({"ticket": ticket.id, "at": now, "actor": "sla", "action": "breached",
+                       "detail": f"{clock.metric.replace('_', ' ')} was due {iso(clock.due_at)}; not met",
+                       "data": {"metric": clock.metric, "due": iso(clock.due_at), "detected_at": iso(now)}})
+        if not clock.escalate:
+            continue
+        if not escalating:
+            outbound.breach_notice(ctx, Ticket.get_by_id(ticket.id), Clock.get_by_id(clock.id))
+            report["notices"] += 1
+            continue
+        body = alerting.breach_payload(ctx, ticket, clock)
+        alerts.append({"kind": "alert", "ticket": ticket.id, "recipients": [], "action": "open",
+                       "alias": body["alias"], "payload": body, "state": "queued", "attempts": 0,
+                       "next_attempt_at": now, "created_at": now})
+    _insert(Event, events)
+    _insert(OutboxItem, alerts)
+    report["breached"] += len(due)
+    report["alerts"] += len(alerts)
+
+
+def _insert(model: type[pw.Model], rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT; the query builder's per-value cost would dominate a large cycle."""
+    if not rows:
+        return
+    db = model._meta.database
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = "(" + ", ".join([db.param] * len(fields)) + ")"
+    for start in range(0, len(rows), 500):  # well under SQLite's limit on parameters
+        chunk = rows[start:start + 500]
+        params = [f.db_value(row[f.name]) for row in chunk for f in fields]
+        db.execute_sql(f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([marks] * len(chunk)),
+                       params)
+
+
+def _warnings(ctx: Context, report: dict[str, int]) -> None:
+    now = ctx.now
+    soon = list(_locked(
+        Clock.select()
+        .where((Clock.state == "running") & (Clock.warn_at <= now) & Clock.warned_at.is_null())
+        .order_by(Clock.warn_at)
+        .limit(BATCH)
+    ))
+    if not soon:
+        return
+    Clock.update(warned_at=now).where(Clock.id.in_([c.id for c in soon])).execute()
+    tickets = _tickets({c.ticket_id for c in soon})
+    for clock in soon:
+        clock.warned_at = now
+        ticket = tickets[clock.ticket_id]
+        store.record_event(ticket.id, now, "sla", "warning",
+                           f"{clock.metric.replace('_', ' ')} due {iso(clock.due_at)}")
+        outbound.sla_warning(ctx, ticket, clock)
+    report["warned"] += len(soon)
+
+
+def _auto_close(ctx: Context, report: dict[str, int]) -> None:
+    from mailroom.app import tickets as lifecycle  # tickets calls into this module
+
+    after = getattr(getattr(ctx.settings, "limits", None), "close_solved_after", CLOSE_SOLVED_AFTER)
+    stale = _locked(
+        Ticket.select()
+        .where((Ticket.status == "solved") & (Ticket.solved_at <= ctx.now - after))
+        .order_by(Ticket.solved_at)
+        .limit(BATCH)
+    )
+    for ticket in list(stale):
+        lifecycle.set_status(ctx, ticket, "closed", "mailroom")
+        report["closed"] += 1
+
+
+# --- the view ---------------------------------------------------------------------------------
+
+
+
+def clock_view(ticket: Ticket) -> dict[str, Any]:
+    """The `sla` object of `tickets show --json` (CONTRACT section 4), with the ticket's pages."""
+    clocks = list(Clock.select().where(Clock.ticket == ticket.id).order_by(Clock.id))
+    first = [c for c in clocks if c.metric == "first_response"]
+    return {
+        "first_response_due": iso(first[-1].due_at) if first else None,
+        "breached": any(c.state == "breached" for c in clocks),
+        "clocks": [
+            {
+                "metric": c.metric,
+                "due": iso(c.due_at),
+                "state": c.state,
+                "met_at": iso(c.met_at),
+                "breached_at": iso(c.breached_at),
+                "alert": {
+                    "alias": c.alert_alias or sla.alert_alias(ticket.id, c.metric),
+                    "state": c.alert_state,
+                    "last_error": c.alert_error,
+                },
+            }
+            for c in clocks
+        ],
+        "pages": [
+            {"alias": p.alias, "team": p.team, "state": p.state, "last_error": p.last_error}
+            for p in Page.select().where(Page.ticket == ticket.id).order_by(Page.id)
+        ],
+    }

@@ -1,0 +1,28 @@
+"""What every job of one cycle needs to know: settings, the rules in force, the secret, the time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mailroom.rules.ruleset import Rules
+
+
+@dataclass(frozen=True)
+class Context:
+    """The settings, the last good rules and the HMAC secret, with the instant of this step."""
+
+    settings: Any
+    rules: Rules
+    secret: str
+    now: datetime
+
+    @property
+    def support_address(self) -> str:
+        """The support address; customers write here, all outbound mail comes from here."""
+        return self.settings.support.address
+
+    def is_agent_address(self, address: str) -> bool:
+        """True when the address belongs to an engineer (never the support address)."""
+        return bool(address) and self.rules.is_agent(address, self.support_address)

@@ -1,0 +1,196 @@
+"""Storing one inbound message exactly once: threading, the ticket change, and all that must follow."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee as pw
+
+from mailroom.app import agents, surveys, tickets
+from mailroom.app.context import Context
+from mailroom.mail.loops import automatic_mail_reason
+from mailroom.mail.message import Inbound
+from mailroom.mail.threader import thread
+from mailroom.store import queries as store
+from mailroom.store.models import Attachment, Message, Ticket, database
+from mailroom.store.prepared import Bind, Prepared
+
+log = logging.getLogger("mailroom.ingest")
+
+
+def at_uid(model: type[pw.Model]) -> Prepared:
+    """A prepared lookup of the row of `model` recorded at a mailbox UID (bind mailbox, uidvalidity, uid)."""
+    return Prepared(
+        model.select(pw.SQL("1"))
+        .where((model.mailbox == Bind("mailbox")) & (model.uidvalidity == Bind("uidvalidity")) & (model.uid == Bind("uid")))
+        .limit(1)
+        .tuples()
+    )
+
+
+# Asked of every message: prepared once (see prepared.py).
+_AT_UID = at_uid(Message)
+_SAME_MAIL = Prepared(
+    Message.select(Message.ticket)
+    .where((Message.message_id == Bind("message_id")) & (Message.content_key == Bind("key")))
+    .limit(1)
+    .tuples()
+)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a message was read: folder, UIDVALIDITY and UID (None for imports)."""
+
+    mailbox: str
+    uidvalidity: int | None = None
+    uid: int | None = None
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What became of a message."""
+
+    outcome: str  # stored | duplicate | ignored
+    ticket_id: int | None
+    detail: str = ""
+
+
+def seen_at(place: Placement) -> bool:
+    """True when the message at this mailbox UID was already stored (a re-fetch after a crash)."""
+    if place.uid is None:
+        return False
+    return _AT_UID.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid) is not None
+
+
+def ingest(
+    ctx: Context, message: Inbound, key: str, place: Placement, *, imported: bool = False
+) -> Ingested:
+    """Store `message` and apply it to its ticket in one transaction; a repeat is recognised."""
+    if seen_at(place):
+        return Ingested("duplicate", None, "mailbox UID already stored")
+    digests = _keep_attachments(ctx, message)
+    try:
+        with database.atomic():
+            duplicate = _SAME_MAIL.first(message_id=message.message_id, key=key)
+            if duplicate is not None:
+                return Ingested("duplicate", duplicate[0], "same Message-ID and content")
+            return _apply(ctx, message, key, place, imported, digests)
+    except pw.IntegrityError:
+        # Another worker stored the same message between our check and our insert.
+        return Ingested("duplicate", None, "stored concurrently")
+
+
+def _apply(
+    ctx: Context, message: Inbound, key: str, place: Placement, imported: bool, digests: list[str | None]
+) -> Ingested:
+    machine = automatic_mail_reason(message, ctx.support_address, ctx.settings.support.lists)
+    answer = None if imported else surveys.match(ctx, message)
+    if answer is not None:
+        # A survey answer is a rating: it never opens or reopens a ticket.
+        row = store_message(message, key, place, machine, digests)
+        surveys.record(ctx, row, message, answer)
+        return Ingested("stored", answer.ticket_id, "survey answer: " + answer.reason)
+    is_agent, why = agents.sender_is_agent(ctx, message)
+    threading = thread(
+        message,
+        ticket_tag=ctx.settings.support.ticket_tag,
+        support_address=ctx.support_address,
+        known=store.tickets_of_message_ids([message.in_reply_to or "", *message.references]),
+        exists=lambda tid: Ticket.select().where(Ticket.id == tid).exists(),
+        may_use_link=lambda tid: is_agent or store.is_participant(tid, message.from_addr),
+    )
+    row = store_message(message, key, place, machine, digests)
+    ticket = Ticket.get_by_id(threading.ticket_id) if threading.ticket_id else None
+    if ticket is not None and imported:
+        # History: joined to its ticket as it was, with no mail, clock or status change.
+        row.ticket, row.kind = ticket, "agent" if is_agent else "customer"
+        row.save()
+        store.add_participants(ticket.id, [message.from_addr], role="agent" if is_agent else "customer")
+        return Ingested("stored", ticket.id, threading.reason)
+    if ticket is not None and ticket.status == "closed" and not is_agent:
+        ticket = tickets.open_linked(ctx, row, message, ticket, machine)
+        return Ingested("stored", ticket.id, "reply to a closed ticket opened a new one")
+    if ticket is not None:
+        if is_agent:
+            agents.agent_mail(ctx, ticket, row, message)
+        else:
+            if why:
+                store.record_event(ticket.id, ctx.now, message.from_addr, "not agent mail", why)
+            tickets.customer_followup(ctx, ticket, row, message, machine)
+        return Ingested("stored", ticket.id, threading.reason)
+    if is_agent and not imported:
+        handled, ticket = agents.agent_opens(ctx, row, message)
+        if handled:
+            return Ingested("stored", ticket.id if ticket else None, "engineer's mail to support")
+    created = tickets.open_ticket(ctx, row, message, machine, threading, imported=imported)
+    if created is None:
+        return Ingested("ignored", None, "a rule said ignore")
+    if why:
+        store.record_event(created.id, ctx.now, message.from_addr, "not agent mail", why)
+    return Ingested("stored", created.id, threading.reason)
+
+
+def store_message(
+    message: Inbound, key: str, place: Placement, machine: str | None, digests: list[str | None] | None = None
+) -> Message:
+    """The inbound row with its attachments' records (not yet on a ticket)."""
+    digests = digests if digests is not None else [_digest(part.content) for part in message.attachments]
+    row = Message.create(
+        ticket=None,
+        message_id=message.message_id,
+        content_key=key,
+        direction="inbound",
+        kind="customer",
+        from_addr=message.from_addr,
+        from_name=message.from_name,
+        recipients=list(message.to + message.cc),
+        subject=message.subject,
+        text=message.text,
+        new_text=message.new_text,
+        in_reply_to=message.in_reply_to,
+        references=list(message.references),
+        thread_index=message.thread_index,
+        date=message.date,
+        received_at=message.arrived_at,
+        machine_reason=machine,
+        mailbox=place.mailbox,
+        uidvalidity=place.uidvalidity,
+        uid=place.uid,
+    )
+    for part, digest in zip(message.attachments, digests, strict=True):
+        Attachment.create(
+            message=row, filename=part.filename, content_type=part.content_type, size=part.size, sha256=digest
+        )
+    return row
+
+
+def _digest(content: bytes | None) -> str | None:
+    """SHA-256 of stored bytes; None for an attachment recorded but not stored (over the limit)."""
+    return hashlib.sha256(content).hexdigest() if content is not None else None
+
+
+def attachment_path(data_dir: Path, sha256: str) -> Path:
+    """Where an attachment's bytes live: content-addressed, so duplicates are stored once."""
+    return data_dir / "attachments" / sha256[:2] / sha256
+
+
+def _keep_attachments(ctx: Context, message: Inbound) -> list[str | None]:
+    """Write each stored attachment's bytes; return the digests, one per attachment."""
+    # Written before the commit: a crash leaves at most an unreferenced file, never a
+    # committed row without its bytes.
+    digests = [_digest(part.content) for part in message.attachments]
+    for part, digest in zip(message.attachments, digests, strict=True):
+        if part.content is None or digest is None:
+            continue
+        path = attachment_path(ctx.settings.support.data_dir, digest)
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(part.content)
+        tmp.replace(path)
+    return digests

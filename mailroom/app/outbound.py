@@ -1,0 +1,406 @@
+"""Outbound mail queued inside the caller's transaction: acks, notifications, relays, surveys."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import peewee as pw
+
+from mailroom.compose import mails as compose
+from mailroom.compose import wording
+from mailroom.mail import loops, msgid
+from mailroom.store import queries as store
+from mailroom.store.models import Attachment, Clock, Message, Ticket
+from mailroom.store.prepared import Bind, Prepared
+
+if TYPE_CHECKING:
+    from mailroom.app.context import Context
+    from mailroom.mail.message import Inbound
+
+# What the customer's mail client has seen of a ticket; internal mail stays out of References.
+CUSTOMER_KINDS = ("customer", "ack", "relay", "survey", "rating")
+AUTO_REPLY_KINDS = ("ack", "survey")
+
+# The queries every new ticket asks, prepared once (see prepared.py).
+_AUTO_REPLIES = Prepared(
+    Message.select(pw.fn.COUNT(Message.id))
+    .where((Message.rcpt == Bind("address")) & Message.kind.in_(AUTO_REPLY_KINDS) & (Message.received_at > Bind("since")))
+    .tuples()
+)
+_FIRST_RESPONSE = Prepared(
+    Clock.select()
+    .where((Clock.ticket == Bind("ticket")) & (Clock.metric == "first_response"))
+    .order_by(Clock.id.desc())
+    .limit(1)
+)
+_NEXT_DUE = Prepared(
+    Clock.select()
+    .where((Clock.ticket == Bind("ticket")) & (Clock.state == "running") & Clock.due_at.is_null(False))
+    .order_by(Clock.due_at)
+    .limit(1)
+)
+_CHAIN_QUERY = (
+    Message.select(Message.message_id).where(Message.ticket == Bind("ticket")).order_by(Message.received_at, Message.id).tuples()
+)
+_CHAIN = Prepared(_CHAIN_QUERY)
+_CUSTOMER_CHAIN = Prepared(_CHAIN_QUERY.where(Message.kind.in_(CUSTOMER_KINDS)))
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where a mail goes in a conversation: the mail it answers, the chain, Outlook's index."""
+
+    parent: str | None = None
+    references: tuple[str, ...] = ()
+    index: str | None = None  # the parent's Thread-Index, continued
+
+
+# --- to the customer --------------------------------------------------------------------------
+
+
+def acknowledge(ctx: Context, ticket: Ticket, row: Message, message: Inbound, machine: str | None) -> None:
+    """One acknowledgement for a new customer ticket, unless something says no (recorded why)."""
+    to = (message.reply_to or message.from_addr or "").lower()
+    reason = _ack_refusal(ctx, ticket, row, machine) or _auto_reply_refusal(ctx, message.from_addr, to)
+    if reason:
+        store.record_event(ticket.id, ctx.now, "mail", "no acknowledgement", reason)
+        if not row.machine_reason:
+            row.machine_reason = f"no acknowledgement: {reason}"
+            row.save()
+        return
+    clock = _FIRST_RESPONSE.first(ticket=ticket.id)
+    values = wording.values(
+        ctx,
+        ticket,
+        customer_name=ticket.requester_name or message.from_name or "",
+        due=wording.due_view(clock.due_at if clock else None, wording.ticket_calendar(ctx, ticket), ctx.now),
+        links=wording.link_values((ticket.decision or {}).get("links")),
+    )
+    subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
+    topic = message.header("Thread-Topic") or ticket.subject
+    _queue(ctx, ticket, "ack", _ack_template(ctx, ticket), values, [to], subject, _answering(message),
+           auto_submitted="auto-replied", thread_topic=topic)
+
+
+def relay(ctx: Context, ticket: Ticket, row: Message, message: Inbound, text: str, recipients: list[str]) -> None:
+    """An engineer's reply, threaded into the customer's conversation, From the support address."""
+    engineer = message.from_name or row.from_name or message.from_addr.partition("@")[0]
+    files, listed = _files(ctx, row, message)
+    values = wording.values(
+        ctx,
+        ticket,
+        customer_name=ticket.requester_name or "",
+        text=text,
+        engineer={"name": engineer, "address": message.from_addr},
+        attachments=listed,
+    )
+    subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
+    _queue(ctx, ticket, "relay", "relay", values, recipients, subject, _customer_thread(ticket), files,
+           sender_name=f"{engineer} via {ctx.settings.support.name}")
+
+
+def survey_mail(ctx: Context, ticket: Ticket, token: str, choices: list[tuple[str, str]]) -> None:
+    """The satisfaction survey: one mailto address per answer."""
+    to = (ticket.reply_to or ticket.requester or "").lower()
+    reason = _auto_reply_refusal(ctx, ticket.requester or "", to)
+    if reason:
+        store.record_event(ticket.id, ctx.now, "mail", "no survey", reason)
+        return
+    values = wording.values(
+        ctx,
+        ticket,
+        customer_name=ticket.requester_name or "",
+        choices=[{"label": label, "address": a, "mailto": f"mailto:{a}"} for label, a in choices],
+        token=token,
+    )
+    subject = _tagged(ctx, ticket, f"How did we do? {compose.thread_topic(ticket.subject)}")
+    _queue(ctx, ticket, "survey", "survey", values, [to], subject, _customer_thread(ticket),
+           auto_submitted="auto-replied")
+
+
+def _ack_refusal(ctx: Context, ticket: Ticket, row: Message, machine: str | None) -> str | None:
+    decision = ticket.decision or {}
+    if machine:
+        return machine
+    if "ack" in decision and decision["ack"] in (False, None):
+        return "the rules say no acknowledgement"
+    if ticket.source == "agent":
+        return "ticket opened by an engineer (#requester)"
+    if ticket.source == "import":
+        return "imported ticket"
+    return "a rating" if row.kind == "rating" else None
+
+
+def _auto_reply_refusal(ctx: Context, sender: str, to: str) -> str | None:
+    """Why no automatic mail may go to `to` (answering `sender`), else None."""
+    support = ctx.settings.support.address.lower()
+    for address in dict.fromkeys(a for a in ((sender or "").lower(), to) if a):
+        if _is_support(ctx, address):
+            return f"{address} is the support address"
+        if ctx.rules.is_agent(address, support):
+            return f"{address} is an agent"
+    if not compose.valid_address(to):
+        return f"no usable address to answer ({to or 'none'})"
+    no_reply = loops.no_reply_reason(to, support)
+    if no_reply:
+        return no_reply
+    limit = int(ctx.settings.limits.auto_replies_per_sender_hour)
+    if _auto_replies_last_hour(ctx, to) >= limit:
+        return f"{to} is past its limit of {limit} automatic replies an hour"
+    return None
+
+
+def _auto_replies_last_hour(ctx: Context, address: str) -> int:
+    """Acks and surveys queued to `address` in the last hour."""
+    # Acknowledgements and surveys go to one address: the (rcpt, kind, received_at) index
+    # answers this without scanning the hour's mail, which a burst of new tickets would make slow.
+    return _AUTO_REPLIES.scalar(address=address, since=ctx.now - timedelta(hours=1))
+
+
+def _ack_template(ctx: Context, ticket: Ticket) -> str:
+    chosen = (ticket.decision or {}).get("ack", "ack")
+    name = chosen if isinstance(chosen, str) and chosen else "ack"
+    if name != "ack" and not compose.has_template(ctx.settings.support.templates, name):
+        # `rules check` refuses a missing template; one deleted since falls back to the default.
+        store.record_event(ticket.id, ctx.now, "mail", "template missing", f"{name}: the default ack was used")
+        return "ack"
+    return name
+
+
+# --- to the engineers -------------------------------------------------------------------------
+
+
+def notify_team(ctx: Context, ticket: Ticket, row: Message, message: Inbound, why: str) -> None:
+    """The new ticket forwarded to its team's notify addresses, with the customer's files."""
+    _team_mail(ctx, ticket, row, message, why, _team_addresses(ctx, ticket), new_ticket=True)
+
+
+def forward(ctx: Context, ticket: Ticket, row: Message | None, message: Inbound | None, why: str) -> None:
+    """A later event of the ticket told to its assignee, or to the team when it has none."""
+    to = [ticket.assignee] if ticket.assignee else _team_addresses(ctx, ticket)
+    _team_mail(ctx, ticket, row, message, why, to, new_ticket=False)
+
+
+def agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, error: str) -> None:
+    """Tell the engineer which command line was refused and why; nothing else happens."""
+    values = {
+        "support": wording.support_values(ctx),
+        "ticket": wording.ticket_values(ctx, ticket) if ticket is not None else None,
+        "error": error,
+        "message": wording.message_values(row, message),
+    }
+    subject = compose.reply_subject(message.subject if ticket is None else _tagged(ctx, ticket, message.subject))
+    _queue(ctx, ticket, "system", "agent_error", values, [message.from_addr], subject, _answering(message),
+           auto_submitted="auto-replied", suppress_auto_responses=True, thread_topic=message.subject)
+
+
+def sla_warning(ctx: Context, ticket: Ticket, clock: Clock) -> None:
+    """The team (and assignee) told that an SLA metric is about to be missed."""
+    _sla_mail(ctx, ticket, clock, "sla_warning", "SLA warning")
+
+
+def breach_notice(ctx: Context, ticket: Ticket, clock: Clock) -> None:
+    """The team (and assignee) told that an SLA metric was missed (no escalation backend)."""
+    _sla_mail(ctx, ticket, clock, "breach", "SLA breached")
+
+
+def _team_addresses(ctx: Context, ticket: Ticket) -> list[str]:
+    team = (getattr(ctx.rules, "teams", None) or {}).get(ticket.team)
+    return [*(getattr(team, "notify", None) or ()), *((ticket.decision or {}).get("notify") or ())]
+
+
+def _team_mail(
+    ctx: Context, ticket: Ticket, row: Message | None, message: Inbound | None, why: str, to: list[str], *, new_ticket: bool
+) -> None:
+    if not _recipients(ctx, to):
+        store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{why}: no address to tell (team {ticket.team})")
+        return
+    files, listed = _files(ctx, row, message)
+    shown = wording.message_values(row, message)
+    values = wording.values(
+        ctx,
+        ticket,
+        customer_name=ticket.requester_name or "",
+        why=why,
+        new_ticket=new_ticket,
+        message=shown,
+        attachments=listed,
+        due=_next_due(ctx, ticket),
+    )
+    # Engineers see who wrote; our own mail (a failed relay) keeps the plain support name.
+    author = shown and row is not None and row.direction == "inbound" and (shown["from_name"] or shown["from_addr"])
+    sender_name = f"{author} via {ctx.settings.support.name}" if author else ctx.settings.support.name
+    _queue(ctx, ticket, "notification", "notification", values, to, _tagged(ctx, ticket, ticket.subject),
+           _team_thread(ticket, row), files, sender_name=sender_name, reply_to=ctx.settings.support.address,
+           auto_submitted="auto-generated", suppress_auto_responses=True)
+
+
+def _sla_mail(ctx: Context, ticket: Ticket, clock: Clock, template: str, headline: str) -> None:
+    zone = getattr(wording.ticket_calendar(ctx, ticket), "zone", None) or ctx.now.tzinfo
+    shown = wording.clock_values(clock.metric, clock.due_at or ctx.now, zone, ctx.now)
+    values = wording.values(ctx, ticket, customer_name=ticket.requester_name or "", clock=shown)
+    to = [*_team_addresses(ctx, ticket), *([ticket.assignee] if ticket.assignee else [])]
+    if not _recipients(ctx, to):
+        store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{headline}: no address to tell")
+        return
+    subject = _tagged(ctx, ticket, f"{headline} ({shown['label']}): {ticket.subject}")
+    _queue(ctx, ticket, "system", template, values, to, subject, _team_thread(ticket, None),
+           reply_to=ctx.settings.support.address, auto_submitted="auto-generated",
+           suppress_auto_responses=True)
+
+
+# --- the common part --------------------------------------------------------------------------
+
+
+def _queue(
+    ctx: Context,
+    ticket: Ticket | None,
+    kind: str,
+    template: str,
+    values: dict[str, Any],
+    to: list[str],
+    subject: str,
+    thread: Thread,
+    files: list[compose.File] | None = None,
+    **headers: Any,
+) -> Message | None:
+    """Render, then the outbox row, then the mail with that row's Message-ID, then its Message row."""
+    recipients = _recipients(ctx, to)
+    if not recipients:
+        return None
+    support = ctx.settings.support
+    text, html = compose.render(support.templates, template, values)
+    ticket_id = ticket.id if ticket is not None else None
+    item = store.queue(kind="mail", now=ctx.now, ticket_id=ticket_id, recipients=recipients)
+    message_id = msgid.make(ticket_id, item.id, ctx.secret, msgid.domain_of(support.address))
+    headers.setdefault("sender_name", support.name)
+    headers.setdefault("thread_topic", ticket.subject if ticket is not None else subject)
+    headers["thread_topic"] = compose.thread_topic(headers["thread_topic"] or "")
+    references = [*(m for m in thread.references if m != thread.parent), *([thread.parent] if thread.parent else [])]
+    draft = compose.Draft(
+        sender_address=support.address,
+        to=tuple(recipients),
+        subject=subject,
+        message_id=message_id,
+        date=ctx.now,
+        text=text,
+        html=html,
+        in_reply_to=thread.parent,
+        references=tuple(references),
+        loop=support.address,
+        thread_index=compose.thread_index(thread.index, ctx.now, message_id),
+        attachments=tuple(files or ()),
+        **headers,
+    )
+    raw = compose.build(draft)
+    row = Message.create(
+        ticket=ticket_id,
+        message_id=message_id,
+        content_key=hashlib.sha256(raw).hexdigest(),
+        direction="outbound",
+        kind=kind,
+        from_addr=support.address.lower(),
+        from_name=compose.clean(draft.sender_name),
+        recipients=recipients,
+        rcpt=recipients[0],
+        subject=compose.clean(subject),
+        text=text,
+        new_text=text,
+        in_reply_to=thread.parent if compose.valid_message_id(thread.parent) else None,
+        references=compose.cap_references(references),
+        thread_index=draft.thread_index,
+        date=ctx.now,
+        received_at=ctx.now,
+    )
+    for part in files or ():
+        digest = hashlib.sha256(part.content).hexdigest()
+        Attachment.create(message=row, filename=part.filename, content_type=part.content_type, size=len(part.content), sha256=digest)
+    item.raw, item.message = raw, row
+    item.save()
+    return row
+
+
+def _recipients(ctx: Context, addresses: list[str] | tuple[str, ...]) -> list[str]:
+    """Valid addresses, lowercased, once each, never the support address (a loop)."""
+    kept: dict[str, None] = {}
+    for address in addresses:
+        address = (address or "").strip().lower()
+        if compose.valid_address(address) and not _is_support(ctx, address):
+            kept.setdefault(address, None)
+    return list(kept)
+
+
+def _is_support(ctx: Context, address: str) -> bool:
+    """The support address itself, or one of its `support+…@` forms."""
+    local, _, domain = ctx.settings.support.address.lower().partition("@")
+    a_local, _, a_domain = address.lower().partition("@")
+    return a_domain == domain and (a_local == local or a_local.startswith(local + "+"))
+
+
+# --- threading --------------------------------------------------------------------------------
+
+
+def _answering(message: Inbound) -> Thread:
+    """A direct answer to an inbound mail."""
+    return Thread(message.message_id, (*message.references, message.message_id), message.thread_index)
+
+
+def _customer_thread(ticket: Ticket) -> Thread:
+    """An answer to the customer's latest mail, within what the customer has seen."""
+    latest = (
+        Message.select()
+        .where((Message.ticket == ticket.id) & (Message.direction == "inbound") & (Message.kind == "customer"))
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .first()
+    )
+    chain = tuple(_chain(ticket, customer_only=True))
+    if latest is None:
+        return Thread(chain[-1] if chain else None, chain)
+    return Thread(latest.message_id, chain, latest.thread_index)
+
+
+def _team_thread(ticket: Ticket, row: Message | None) -> Thread:
+    """The engineers' conversation about a ticket: every message of it, `row` last."""
+    chain = tuple(_chain(ticket))
+    if row is not None:
+        return Thread(row.message_id, chain, row.thread_index)
+    return Thread(chain[-1] if chain else None, chain)
+
+
+def _chain(ticket: Ticket, *, customer_only: bool = False) -> list[str]:
+    """The ticket's Message-IDs in order (only what the customer has seen, when asked)."""
+    query = _CUSTOMER_CHAIN if customer_only else _CHAIN
+    return [message_id for (message_id,) in query.rows(ticket=ticket.id)]
+
+
+# --- subjects, files and due times -----------------------------------------------------------
+
+
+def _tagged(ctx: Context, ticket: Ticket, subject: str) -> str:
+    return compose.tagged_subject(compose.thread_topic(subject), ctx.settings.support.ticket_tag, ticket.id)
+
+
+def _files(ctx: Context, row: Message | None, message: Inbound | None) -> tuple[list[compose.File], list[dict[str, Any]]]:
+    """The files to attach, and the list a template shows (over-size ones listed, not attached)."""
+    found: list[tuple[str, str, int, bytes | None]] = []
+    if message is not None:
+        found = [(p.filename, p.content_type, p.size, p.content) for p in message.attachments]
+    elif row is not None:
+        for stored in Attachment.select().where(Attachment.message == row.id).order_by(Attachment.id):
+            # ingest.attachment_path's layout; importing ingest here would import its whole pipeline.
+            path = Path(ctx.settings.support.data_dir) / "attachments" / (stored.sha256 or "")[:2] / (stored.sha256 or "-")
+            content = path.read_bytes() if stored.sha256 and path.is_file() else None
+            found.append((stored.filename, stored.content_type, stored.size, content))
+    files = [compose.File(name, ctype, content) for name, ctype, _, content in found if content is not None]
+    listed = [{"filename": n, "content_type": c, "size": s, "included": b is not None} for n, c, s, b in found]
+    return files, listed
+
+
+def _next_due(ctx: Context, ticket: Ticket) -> dict[str, Any] | None:
+    """The earliest running SLA clock, for the team's eyes."""
+    clock = _NEXT_DUE.first(ticket=ticket.id)
+    return wording.due_view(clock.due_at, wording.ticket_calendar(ctx, ticket), ctx.now, clock.metric) if clock else None

@@ -1,0 +1,82 @@
+"""`mailroom quarantine list|replay`: what could not be processed, why, and sending it round again."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mailroom import clock
+from mailroom.config.units import iso
+from mailroom.daemon.worker import connect_mailbox
+from mailroom.errors import MailroomError
+from mailroom.store import queries as store
+from mailroom.store.models import Quarantined
+
+
+def entries(settings: Any) -> list[dict[str, Any]]:
+    """Every message in the quarantine folder, with the reason recorded when it was put there."""
+    conn = connect_mailbox(settings)
+    try:
+        held = conn.fetch_all(settings.mailbox.quarantine_folder)
+    finally:
+        conn.close()
+    out = []
+    for item in held:
+        key = store.content_key(item.raw)
+        why = (
+            Quarantined.select()
+            .where(Quarantined.content_key == key)
+            .order_by(Quarantined.at.desc())
+            .first()
+        )
+        out.append(
+            {
+                "uid": item.uid,
+                "message_id": why.message_id if why else "",
+                "from": why.from_addr if why else "",
+                "subject": why.subject if why else "",
+                "reason": why.reason if why else "moved here by hand (no reason recorded)",
+                "quarantined_at": iso(why.at) if why else None,
+                "arrived_at": iso(item.arrived_at),
+                "size": len(item.raw),
+            }
+        )
+    return out
+
+
+def list_command(settings: Any, *, as_json: bool) -> int:
+    """Print the quarantine."""
+    rows = entries(settings)
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("quarantine is empty")
+    for row in rows:
+        print(f"{row['uid']:>6}  {row['quarantined_at'] or '-':20}  {row['from'][:30]:30}  {row['subject'][:40]:40}  {row['reason']}")
+    return 0
+
+
+def replay_command(settings: Any, which: str) -> int:
+    """Move one quarantined message (by UID) or all back to the support folder for another try."""
+    conn = connect_mailbox(settings)
+    try:
+        conn.select(settings.mailbox.quarantine_folder)
+        present = conn.uids()
+        if which == "all":
+            uids = present
+        else:
+            try:
+                uids = [int(which)]
+            except ValueError:
+                raise MailroomError(f'quarantine replay: expected a UID or "all", got "{which}"') from None
+            if uids[0] not in present:
+                raise MailroomError(f"quarantine replay: no message with UID {which} in {settings.mailbox.quarantine_folder}")
+        keys = [store.content_key(item.raw) for batch in conn.batches(uids) for item in batch]
+        conn.move(uids, settings.mailbox.folder)
+    finally:
+        conn.close()
+    if keys:
+        Quarantined.update(replayed_at=clock.now()).where(Quarantined.content_key.in_(keys)).execute()
+    print(f"replayed {len(uids)} message(s) to {settings.mailbox.folder}")
+    return 0

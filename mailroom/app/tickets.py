@@ -1,0 +1,151 @@
+"""The ticket lifecycle: opening, follow-ups, status changes (inside the caller's transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from mailroom.app import clocks, outbound, surveys
+from mailroom.app.context import Context
+from mailroom.mail.message import Inbound
+from mailroom.mail.threader import Threading
+from mailroom.rules.engine import decide
+from mailroom.store import queries as store
+from mailroom.store.models import Message, Ticket
+
+STATUSES = ("new", "open", "pending", "solved", "closed")
+
+
+def _decision_record(decision: Any) -> dict:
+    """The parts of the routing decision the ticket keeps for later steps (ack, survey, SLA)."""
+    return {
+        "ack": decision.ack,
+        "links": [asdict(link) if is_dataclass(link) else link for link in decision.links],
+        "survey": decision.survey,
+        "notify": list(decision.notify),
+        "page": decision.page,
+        "policy_name": decision.policy_name,
+        "sla_override": decision.sla_override,
+        "rules": [hit.name for hit in decision.matched],
+    }
+
+
+def open_ticket(
+    ctx: Context,
+    row: Message,
+    message: Inbound,
+    machine: str | None,
+    threading: Threading,
+    *,
+    imported: bool = False,
+    requester: str | None = None,
+    opened_by: str | None = None,
+) -> Ticket | None:
+    """Open a ticket for a message that joins none; None when a rule says to ignore it."""
+    decision = decide(ctx.rules, message)
+    if decision.ignore and not opened_by:
+        row.ignored = True
+        row.machine_reason = row.machine_reason or "ignored by rule: " + ", ".join(h.name for h in decision.matched)
+        row.save()
+        return None
+    who = requester or message.from_addr
+    ticket = Ticket.create(
+        subject=message.subject,
+        status="closed" if imported else "new",
+        priority=decision.priority,
+        team=decision.team,
+        tags=list(decision.tags),
+        requester=who,
+        requester_name="" if requester else message.from_name,
+        reply_to=None if requester else message.reply_to,
+        assignee=decision.assign,
+        source="import" if imported else ("agent" if opened_by else "mail"),
+        decision=_decision_record(decision),
+        created_at=message.arrived_at,
+        updated_at=ctx.now,
+        closed_at=ctx.now if imported else None,
+    )
+    row.ticket = ticket
+    row.kind = "agent" if opened_by else "customer"
+    row.save()
+    store.add_participants(ticket.id, [who, *(message.cc if not opened_by else ())])
+    if opened_by:
+        store.add_participants(ticket.id, [opened_by], role="agent")
+    store.record_event(ticket.id, ctx.now, "mail", "opened", threading.reason)
+    if threading.mentions:
+        store.record_event(
+            ticket.id, ctx.now, message.from_addr, "mentions", f"mentions ticket {threading.mentions}"
+        )
+    detail = "; ".join(hit.name for hit in decision.matched) or "defaults"
+    store.record_event(
+        ticket.id,
+        ctx.now,
+        "rules",
+        "routed",
+        detail,
+        {"matched": [{"name": h.name, "why": list(h.reasons)} for h in decision.matched]},
+    )
+    if imported:
+        return ticket
+    clocks.ticket_opened(ctx, ticket, message.arrived_at)
+    if not opened_by:
+        outbound.acknowledge(ctx, ticket, row, message, machine)
+        outbound.notify_team(ctx, ticket, row, message, "new ticket")
+    if decision.page:
+        clocks.page(ctx, ticket, ticket.team, "page", "paged by rule: " + detail)
+    return ticket
+
+
+def open_linked(ctx: Context, row: Message, message: Inbound, closed: Ticket, machine: str | None) -> Ticket:
+    """A reply to a closed ticket opens a new ticket linked to it."""
+    link = Threading(None, f"reply to closed ticket {closed.id}")
+    ticket = open_ticket(ctx, row, message, machine, link)
+    if ticket is None:  # a rule ignores it; keep it with the old ticket's history instead
+        row.ticket = closed
+        row.save()
+        return closed
+    ticket.linked_ticket = closed.id
+    ticket.save()
+    store.record_event(closed.id, ctx.now, message.from_addr, "follow-up", f"reply opened ticket {ticket.id}")
+    return ticket
+
+
+def customer_followup(ctx: Context, ticket: Ticket, row: Message, message: Inbound, machine: str | None) -> None:
+    """A customer's later message: stored, reopens a waiting ticket, starts next_response, tells the team."""
+    row.ticket = ticket
+    row.kind = "customer"
+    row.save()
+    store.add_participants(ticket.id, [message.from_addr])
+    ticket.updated_at = ctx.now
+    if machine:
+        # Machine mail (out-of-office, bounces) never changes a status or a clock.
+        ticket.save()
+        store.record_event(ticket.id, ctx.now, message.from_addr, "machine mail", machine)
+        return
+    reopened = ticket.status in ("pending", "solved")
+    if reopened:
+        set_status(ctx, ticket, "open", message.from_addr)
+    ticket.save()
+    clocks.customer_message(ctx, ticket, message.arrived_at)
+    why = "reopened by the customer" if reopened else "customer replied"
+    outbound.forward(ctx, ticket, row, message, why)
+
+
+def set_status(ctx: Context, ticket: Ticket, status: str, actor: str) -> None:
+    """Change the status, with its timestamps, clocks and audit entry."""
+    old = ticket.status
+    if old == status:
+        return
+    ticket.status = status
+    ticket.updated_at = ctx.now
+    if status == "solved":
+        ticket.solved_at = ctx.now
+    if status == "closed":
+        ticket.closed_at = ctx.now
+    if status in ("open", "pending", "new"):
+        ticket.solved_at = None
+        ticket.closed_at = None
+    ticket.save()
+    store.record_event(ticket.id, ctx.now, actor, "status", f"{old} → {status}")
+    clocks.status_changed(ctx, ticket, old, status, ctx.now)
+    surveys.status_changed(ctx, ticket, old, status)

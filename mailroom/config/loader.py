@@ -1,0 +1,277 @@
+"""mailroom.toml: find it, check every key, and hand out typed, frozen settings."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mailroom.config.settings import (
+    DatabaseSettings,
+    EscalationSettings,
+    HealthSettings,
+    LimitsSettings,
+    MailboxSettings,
+    OpsgenieSettings,
+    PagerdutySettings,
+    Settings,
+    SmtpSettings,
+    SupportSettings,
+    SurveySettings,
+    WebhookSettings,
+)
+from mailroom.config.tomlkeys import Table, show
+from mailroom.errors import ConfigError
+
+DEFAULT_CONFIG = "mailroom.toml"
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+SECURITY = ("tls", "starttls", "none")
+BACKENDS = ("opsgenie", "pagerduty", "webhook")
+SCALES = ("good-okay-bad", "1-5")
+IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
+SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
+
+# Every key each table accepts; secret keys also accept their `_env` and `_file` forms.
+KEYS: dict[str, tuple[str, ...]] = {
+    "mailbox": ("host", "port", "security", "ca_file", "username", "password", "folder",
+                "processed_folder", "quarantine_folder", "idle", "poll_interval"),
+    "smtp": ("host", "port", "security", "ca_file", "username", "password"),
+    "support": ("address", "name", "ticket_tag", "lists", "rules", "templates", "data_dir",
+                "secret", "trusted_authserv_id"),
+    "database": ("url", "password"),
+    "opsgenie": ("api_url", "api_key", "heartbeat"),
+    "escalation": ("backend", "give_up_after"),
+    "pagerduty": ("routing_key", "events_url"),
+    "webhook": ("url", "secret"),
+    "health": ("stale_after",),
+    "survey": ("delay", "scale"),
+    "limits": ("auto_replies_per_sender_hour", "max_attachment_size", "close_solved_after"),
+}
+SECRET_KEYS = {"mailbox.password", "smtp.password", "support.secret", "database.password",
+               "opsgenie.api_key", "pagerduty.routing_key", "webhook.secret"}
+
+_ADDRESS = re.compile(r'^[^@\s<>",;]+@[^@\s<>",;.]+(\.[^@\s<>",;.]+)*$')
+_TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
+
+
+def resolve_config_path(cli_path: str | None, env: Mapping[str, str]) -> Path:
+    """`--config PATH`, else `$MAILROOM_CONFIG`, else `./mailroom.toml`."""
+    chosen = cli_path or env.get("MAILROOM_CONFIG") or DEFAULT_CONFIG
+    return Path(chosen).expanduser()
+
+
+def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
+    """Read and check `path`; ConfigError with one line naming the first bad key."""
+    path = Path(path)
+    absolute = path.expanduser().resolve()
+    data = _read_toml(path, absolute)
+    base_dir = absolute.parent
+    _check_known_keys(data)
+    tables = {name: Table(name, data.get(name), base_dir, env) for name in KEYS}
+
+    # Built in file order, so the first bad key reported is the first one a reader meets.
+    mailbox = _mailbox(tables["mailbox"])
+    smtp = _smtp(tables["smtp"])
+    support = _support(tables["support"])
+    database = _database(tables["database"], support.data_dir)
+    opsgenie = _opsgenie(tables["opsgenie"])
+    escalation = EscalationSettings(
+        backend=tables["escalation"].choice("backend", BACKENDS, "opsgenie"),
+        give_up_after=tables["escalation"].duration("give_up_after", "5d", positive=True),
+    )
+    for backend in ("pagerduty", "webhook"):
+        if escalation.backend == backend and not tables[backend].present:
+            raise ConfigError(
+                f'{backend}: the [{backend}] table is required when escalation.backend = "{backend}"')
+    return Settings(
+        path=absolute,
+        base_dir=base_dir,
+        mailbox=mailbox,
+        smtp=smtp,
+        support=support,
+        database=database,
+        opsgenie=opsgenie,
+        escalation=escalation,
+        pagerduty=_pagerduty(tables["pagerduty"]),
+        webhook=_webhook(tables["webhook"]),
+        health=HealthSettings(stale_after=tables["health"].duration("stale_after", "10m", positive=True)),
+        survey=SurveySettings(
+            delay=tables["survey"].duration("delay", "1h"),
+            scale=tables["survey"].choice("scale", SCALES, "good-okay-bad"),
+        ),
+        limits=LimitsSettings(
+            auto_replies_per_sender_hour=tables["limits"].integer("auto_replies_per_sender_hour", 3, 0),
+            max_attachment_size=tables["limits"].size("max_attachment_size", "25MB"),
+            close_solved_after=tables["limits"].duration("close_solved_after", "4d"),
+        ),
+    )
+
+
+def _read_toml(path: Path, absolute: Path) -> dict[str, Any]:
+    try:
+        raw = absolute.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path.name}: no such file: {absolute}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path.name}: cannot read {absolute}: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _TOML_POSITION.match(message)
+        if match:
+            raise ConfigError(f"{path}:{match[2]}:{match[3]}: {match[1]}") from None
+        raise ConfigError(f"{path}: {message}") from None
+
+
+def _known(table: str) -> list[str]:
+    keys: list[str] = []
+    for key in KEYS[table]:
+        keys.append(key)
+        if f"{table}.{key}" in SECRET_KEYS:
+            keys += [f"{key}_env", f"{key}_file"]
+    return keys
+
+
+def _unknown(where: str, kind: str, name: str, known: list[str]) -> ConfigError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    return ConfigError(f"{where}: unknown {kind}{hint}")
+
+
+def _check_known_keys(data: dict[str, Any]) -> None:
+    # Typos are checked first: a misspelt key otherwise surfaces as a confusing "required".
+    for name, table in data.items():
+        if name not in KEYS:
+            raise _unknown(name, "table", name, list(KEYS))
+        if not isinstance(table, dict):
+            raise ConfigError(f"{name}: expected a table, got {show(table)}")
+        known = _known(name)
+        for key in table:
+            if key not in known:
+                raise _unknown(f"{name}.{key}", "key", key, known)
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _security(table: Table, default: str) -> tuple[str, str]:
+    host = table.required("host")
+    security = table.choice("security", SECURITY, default)
+    if security == "none" and not _is_loopback(host):
+        raise table.error("security", f'"none" is only allowed for a loopback host, not "{host}"')
+    return host, security
+
+
+def _mailbox(table: Table) -> MailboxSettings:
+    host, security = _security(table, "tls")
+    return MailboxSettings(
+        host=host,
+        port=table.port("port", IMAP_PORTS[security]),
+        security=security,
+        ca_file=table.optional_path("ca_file"),
+        username=table.required("username"),
+        password=table.required_secret("password"),
+        folder=table.folder("folder", "INBOX"),
+        processed_folder=table.folder("processed_folder", "Processed"),
+        quarantine_folder=table.folder("quarantine_folder", "Quarantine"),
+        idle=table.boolean("idle", True),
+        poll_interval=table.duration("poll_interval", "30s", positive=True),
+    )
+
+
+def _smtp(table: Table) -> SmtpSettings:
+    host, security = _security(table, "starttls")
+    username = table.string("username", "") or None
+    # Logging in needs a password; the contract's variable is the default place to find it.
+    password = table.secret("password", "MAILROOM_SMTP_PASSWORD" if username else None)
+    return SmtpSettings(
+        host=host,
+        port=table.port("port", SMTP_PORTS[security]),
+        security=security,
+        ca_file=table.optional_path("ca_file"),
+        username=username,
+        password=password,
+    )
+
+
+def _support(table: Table) -> SupportSettings:
+    address = table.required("address").lower()
+    if not _ADDRESS.match(address):
+        raise table.expected("address", 'an email address like "support@example.com"', address)
+    tag = table.string("ticket_tag", "[Support #{id}]")
+    if "{id}" not in tag:
+        raise table.error("ticket_tag", f"must contain {{id}}, got {show(tag)}")
+    try:
+        tag.format(id=1)
+    except (KeyError, IndexError, ValueError):
+        raise table.error("ticket_tag", f"only {{id}} may appear in braces, got {show(tag)}") from None
+    return SupportSettings(
+        address=address,
+        name=table.string("name", "Example Support"),
+        ticket_tag=tag,
+        lists=table.strings("lists"),
+        rules=table.path("rules", "rules.yaml"),
+        templates=table.path("templates", "templates"),
+        data_dir=table.path("data_dir", "data"),
+        secret=table.secret("secret", "MAILROOM_SECRET"),
+        trusted_authserv_id=table.string("trusted_authserv_id", ""),
+    )
+
+
+def _database(table: Table, data_dir: Path) -> DatabaseSettings:
+    url = table.string("url", "")
+    if not url:
+        url = f"sqlite:///{data_dir / 'mailroom.db'}"
+    elif url.startswith("sqlite:///"):
+        # sqlite:///rel/x.db is relative, sqlite:////abs/x.db absolute; relative means the config folder.
+        rest, mark, query = url[len("sqlite:///"):].partition("?")
+        if not rest:
+            raise table.expected("url", "sqlite:///PATH", url)
+        if rest != ":memory:" and not rest.startswith("/"):
+            url = f"sqlite:///{(table.base_dir / rest).resolve()}{mark}{query}"
+    elif not url.startswith(("postgresql://", "postgres://")):
+        raise table.expected("url", "sqlite:///PATH or postgresql://USER@HOST:PORT/DB", url)
+    return DatabaseSettings(url=url, password=table.secret("password"))
+
+
+def _opsgenie(table: Table) -> OpsgenieSettings | None:
+    if not table.present:
+        return None
+    return OpsgenieSettings(
+        api_url=table.url("api_url", "https://api.opsgenie.com"),
+        api_key=table.required_secret("api_key", "OPSGENIE_API_KEY"),
+        heartbeat=table.string("heartbeat", ""),
+    )
+
+
+def _pagerduty(table: Table) -> PagerdutySettings | None:
+    if not table.present:
+        return None
+    return PagerdutySettings(
+        routing_key=table.required_secret("routing_key", "PAGERDUTY_ROUTING_KEY"),
+        events_url=table.url("events_url", PAGERDUTY_EVENTS_URL),
+    )
+
+
+def _webhook(table: Table) -> WebhookSettings | None:
+    if not table.present:
+        return None
+    return WebhookSettings(
+        url=table.url("url"),
+        secret=table.required_secret("secret", "MAILROOM_WEBHOOK_SECRET"),
+    )

@@ -1,0 +1,150 @@
+"""The typed, frozen settings mailroom.toml describes, one dataclass per table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from mailroom.config.secrets import Secret
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxSettings:
+    """[mailbox]: the support mailbox, over IMAP."""
+
+    host: str
+    port: int
+    security: str
+    ca_file: Path | None
+    username: str
+    password: Secret
+    folder: str
+    processed_folder: str
+    quarantine_folder: str
+    idle: bool
+    poll_interval: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """[smtp]: where outbound mail is handed over."""
+
+    host: str
+    port: int
+    security: str
+    ca_file: Path | None
+    username: str | None
+    password: Secret | None
+
+
+@dataclass(frozen=True, slots=True)
+class SupportSettings:
+    """[support]: the address, its rules and templates, and where data is kept."""
+
+    address: str
+    name: str
+    ticket_tag: str
+    lists: tuple[str, ...]
+    rules: Path
+    templates: Path
+    data_dir: Path
+    secret: Secret | None
+    trusted_authserv_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """[database]: a SQLite or PostgreSQL URL, the password kept out of it."""
+
+    url: str
+    password: Secret | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpsgenieSettings:
+    """[opsgenie]: present means breaches page OpsGenie."""
+
+    api_url: str
+    api_key: Secret
+    heartbeat: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSettings:
+    """[escalation]: which backend pages, and when undeliverable mail or alerts are given up."""
+
+    backend: str
+    give_up_after: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PagerdutySettings:
+    """[pagerduty]: the Events API v2 integration."""
+
+    routing_key: Secret
+    events_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """[webhook]: a signed JSON POST per alert."""
+
+    url: str
+    secret: Secret
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSettings:
+    """[health]: when a stuck poller or sender pages."""
+
+    stale_after: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySettings:
+    """[survey]: the satisfaction survey after a ticket is solved."""
+
+    delay: timedelta
+    scale: str
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsSettings:
+    """[limits]: rate and size limits."""
+
+    auto_replies_per_sender_hour: int
+    max_attachment_size: int
+    close_solved_after: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything in mailroom.toml, checked and typed."""
+
+    path: Path
+    base_dir: Path
+    mailbox: MailboxSettings
+    smtp: SmtpSettings
+    support: SupportSettings
+    database: DatabaseSettings
+    opsgenie: OpsgenieSettings | None
+    escalation: EscalationSettings
+    pagerduty: PagerdutySettings | None
+    webhook: WebhookSettings | None
+    health: HealthSettings
+    survey: SurveySettings
+    limits: LimitsSettings
+
+    def require_connection_secrets(self) -> None:
+        """Read every secret a connecting command needs; ConfigError naming the first unreadable key."""
+        self.mailbox.password.reveal()
+        if self.smtp.username and self.smtp.password is not None:
+            self.smtp.password.reveal()
+        backend = self.escalation.backend
+        if backend == "opsgenie" and self.opsgenie is not None:
+            self.opsgenie.api_key.reveal()
+        elif backend == "pagerduty" and self.pagerduty is not None:
+            self.pagerduty.routing_key.reveal()
+        elif backend == "webhook" and self.webhook is not None:
+            self.webhook.secret.reveal()

@@ -1,0 +1,175 @@
+"""The only place core meets adapters: the jobs of one cycle (ingest, SLA check, outbox)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from mailroom import clock
+from mailroom.adapters.imap import Fetched, MailboxConnection
+from mailroom.app.context import Context
+from mailroom.app.ingest import Placement, at_uid, ingest
+from mailroom.errors import TransientError, UnparseableMessage
+from mailroom.mail.message import parse
+from mailroom.rules.source import RulesSource
+from mailroom.store import queries as store
+from mailroom.store.models import Mailbox, Quarantined, database
+
+log = logging.getLogger("mailroom")
+
+DB_ERRORS = (pw.OperationalError, pw.InterfaceError)
+
+# Asked of every fetched mail: a UID quarantined before stays in quarantine, not tried again.
+_QUARANTINED = at_uid(Quarantined)
+
+
+@dataclass
+class IngestReport:
+    """What one pass over the mailbox did."""
+
+    stored: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    quarantined: int = 0
+    tickets: set[int] = field(default_factory=set)
+
+
+class Service:
+    """Settings, rules and secret in one place; the jobs take their time from `clock.now()`."""
+
+    def __init__(self, settings: Any, rules: RulesSource, secret: str) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.secret = secret
+        self.after_commit: Callable[[], None] | None = None  # wakes the sender after new mail
+
+    def context(self) -> Context:
+        """A context for one step, with the rules in force and the current time."""
+        rules = self.rules.rules or self.rules.load()
+        return Context(self.settings, rules, self.secret, clock.now())
+
+    @property
+    def mailbox_name(self) -> str:
+        """The ledger's name for the support folder: user@host/folder."""
+        cfg = self.settings.mailbox
+        return f"{cfg.username}@{cfg.host}/{cfg.folder}"
+
+    def ingest_once(self, conn: MailboxConnection, stop: threading.Event | None = None) -> IngestReport:
+        """Fetch every waiting message, store each exactly once, then move it out of the inbox."""
+        # With `stop` set (shutdown) the pass ends after the current message: what it stored is
+        # still moved, the rest waits in the folder for the next start.
+        cfg = self.settings.mailbox
+        report = IngestReport()
+        uidvalidity = conn.select(cfg.folder)
+        ledger = self._ledger(uidvalidity)
+        uids = conn.uids()
+        for batch in conn.batches(uids):
+            done: list[int] = []
+            bad: list[int] = []
+            for item in batch:
+                if stop is not None and stop.is_set():
+                    break
+                place = Placement(self.mailbox_name, uidvalidity, item.uid)
+                committed = report.stored + report.quarantined
+                if self._take(item, place, report):
+                    done.append(item.uid)
+                else:
+                    bad.append(item.uid)
+                # Per message, not per batch: its acknowledgement is committed and may leave
+                # before the move (a crash first means a re-fetch that is only moved). A
+                # duplicate committed nothing and wakes no one.
+                if self.after_commit and report.stored + report.quarantined > committed:
+                    self.after_commit()
+            # Moves only after the commits: a crash before them means a re-fetch that is
+            # recognised by its UID and only moved.
+            conn.move(done, cfg.processed_folder)
+            conn.move(bad, cfg.quarantine_folder)
+            if stop is not None and stop.is_set():
+                return report  # not a whole pass: the ledger keeps the last complete poll
+        with database.atomic():
+            ledger.last_uid = max([ledger.last_uid, *uids])
+            ledger.last_poll_at = clock.now()
+            ledger.last_error = None
+            ledger.waiting = 0
+            ledger.save()
+        return report
+
+    def _ledger(self, uidvalidity: int) -> Mailbox:
+        ledger, _ = Mailbox.get_or_create(name=self.mailbox_name)
+        if ledger.uidvalidity != uidvalidity:
+            if ledger.uidvalidity is not None:
+                # UIDs were renumbered: start over; stored messages are still recognised by
+                # Message-ID and content, so nothing is stored twice.
+                log.warning("UIDVALIDITY of %s changed from %s to %s", self.mailbox_name, ledger.uidvalidity, uidvalidity)
+            ledger.uidvalidity, ledger.last_uid = uidvalidity, 0
+            ledger.save()
+        return ledger
+
+    def _take(self, item: Fetched, place: Placement, report: IngestReport) -> bool:
+        """Process one fetched message; False when it belongs in quarantine."""
+        if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
+            return False
+        ctx = self.context()
+        key = store.content_key(item.raw)
+        message_id = ""
+        try:
+            message = parse(item.raw, item.arrived_at, self.settings.limits.max_attachment_size)
+            message_id = message.message_id
+            result = ingest(ctx, message, key, place)
+        except DB_ERRORS as exc:
+            raise TransientError(f"database: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - any failure quarantines the message, never the loop
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if not isinstance(exc, UnparseableMessage):
+                reason = f"{type(exc).__name__}: {reason}"
+                log.exception("uid=%s message_id=%s: cannot be processed", place.uid, message_id)
+            self.quarantine(item, place, key, message_id, reason)
+            report.quarantined += 1
+            return False
+        if result.outcome == "duplicate":
+            report.duplicates += 1
+        elif result.outcome == "ignored":
+            report.ignored += 1
+        else:
+            report.stored += 1
+        if result.ticket_id:
+            report.tickets.add(result.ticket_id)
+        log.info(
+            "uid=%s message_id=%s ticket=%s action=%s detail=%s",
+            place.uid, message_id, result.ticket_id, result.outcome, result.detail,
+        )
+        return True
+
+    def quarantine(self, item: Fetched, place: Placement, key: str, message_id: str, reason: str) -> None:
+        """Record why a message goes to quarantine; the IMAP move follows."""
+        log.error("uid=%s message_id=%s action=quarantined reason=%s", place.uid, message_id or "-", reason)
+        head = item.raw[:8192].decode("latin-1", "replace")
+        subject = _header(head, "subject")[:500]
+        sender = _header(head, "from")[:320]
+        Quarantined.insert(
+            mailbox=place.mailbox,
+            uidvalidity=place.uidvalidity,
+            uid=place.uid,
+            message_id=message_id[:998],
+            content_key=key,
+            subject=subject,
+            from_addr=sender,
+            reason=reason[:2000],
+            at=clock.now(),
+        ).on_conflict_ignore().execute()
+
+
+def _header(head: str, name: str) -> str:
+    """A raw header value from the head of a message that could not be parsed."""
+    for line in head.splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return ""

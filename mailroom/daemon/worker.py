@@ -1,0 +1,335 @@
+"""`mailroom run`: IDLE-driven ingestion, scheduled SLA checks and senders, signals, one-shot cycles."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import schedule
+
+from mailroom import clock
+from mailroom.adapters.escalation import build_escalator
+from mailroom.adapters.imap import MailboxConnection
+from mailroom.adapters.smtp import MailSender
+from mailroom.app import alerting, clocks, surveys
+from mailroom.app.sending import flush_mail_once
+from mailroom.daemon import health, logs
+from mailroom.daemon.service import Service
+from mailroom.errors import TransientError
+from mailroom.rules.source import RulesSource
+from mailroom.store import queries as store
+from mailroom.store.models import Mailbox, database
+
+log = logging.getLogger("mailroom")
+
+CONNECT_TRIES = 3
+DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
+SEND_WAIT = 0.5  # seconds `run --once`'s sender waits for a commit before looking anyway
+SMTP_PAUSE = 5.0  # seconds it leaves a server that is away alone, rather than retrying per message
+SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
+
+
+def build_service(settings: Any) -> Service:
+    """Open the store, load the rules and the secret: everything a worker needs."""
+    password = settings.database.password.reveal() if settings.database.password else None
+    store.open_database(settings.database.url, password)
+    configured = settings.support.secret.reveal_optional() if settings.support.secret else None
+    secret = store.shared_secret(configured)
+    rules = RulesSource(settings.support.rules, settings.support.templates)
+    rules.load()
+    return Service(settings, rules, secret)
+
+
+def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: int = CONNECT_TRIES) -> MailboxConnection:
+    """A logged-in IMAP session, retried with backoff; TransientError after the last try."""
+    delay = 0.5
+    for attempt in range(1, tries + 1):
+        conn = MailboxConnection(settings.mailbox, settings.mailbox.password.reveal())
+        try:
+            conn.connect()
+            return conn
+        except TransientError:
+            if attempt == tries or (stop is not None and stop.is_set()):
+                raise
+            (stop.wait if stop else time.sleep)(delay)
+            delay = min(delay * 2, 30.0)
+    raise AssertionError("unreachable")
+
+
+class MailboxLock:
+    """Which worker polls the mailbox: on PostgreSQL, whoever holds a session advisory lock on its name."""
+
+    # The lock lives on a connection of its own, outside peewee's per-thread connections, so no
+    # transaction or reconnect of the jobs can drop it; it goes when this process or that
+    # connection dies, and another worker takes the mailbox over. SQLite serves one worker.
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        # pg_try_advisory_lock takes a bigint: the first 8 bytes of a stable hash of the name.
+        self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        self.conn: Any = None
+        self.held = False
+
+    def acquire(self) -> bool:
+        """True when this worker may poll: the lock is taken now, or still held on a live connection."""
+        db = database.obj
+        if not store.is_postgres(db):
+            return True
+        try:
+            if self.conn is None:
+                self.conn = db._connect()  # peewee's own connect, but not bound to a thread
+                with self.conn.cursor() as cur:
+                    # Without keepalives a vanished host would keep the mailbox for hours.
+                    cur.execute("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10;"
+                                " SET tcp_keepalives_count = 3")
+            with self.conn.cursor() as cur:
+                if self.held:
+                    cur.execute("SELECT 1")  # the session is alive, so the lock is still ours
+                    return True
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
+                self.held = bool(cur.fetchone()[0])
+        except Exception as exc:  # noqa: BLE001 - the database is away: poll nothing until it is back
+            if self.held:
+                log.warning("action=mailbox-lost mailbox=%s error=%s", self.name, " ".join(str(exc).split()))
+            self.release()
+            return False
+        if self.held:
+            log.info("action=mailbox-held mailbox=%s", self.name)
+        return self.held
+
+    def release(self) -> None:
+        """Let another worker take the mailbox (closing the session ends the lock)."""
+        conn, self.conn, self.held = self.conn, None, False
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - already gone
+                log.debug("closing the lock connection failed", exc_info=True)
+
+
+class Worker:
+    """One `mailroom run` process: an ingest thread on IMAP, the scheduled jobs on the main thread."""
+
+    def __init__(self, settings: Any, service: Service) -> None:
+        self.settings = settings
+        self.service = service
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.sender = MailSender(settings.smtp, settings.smtp.password.reveal() if settings.smtp.password and settings.smtp.username else None)
+        self.escalator = build_escalator(settings)
+        self.service.after_commit = self.wake.set
+        self.smtp_error: str | None = None
+        self.started_at = clock.now()
+        self.lock = MailboxLock(service.mailbox_name)
+
+    # --- the jobs ---------------------------------------------------------------------------
+
+    def check_sla(self) -> None:
+        """Breaches, warnings and auto-close, in one transaction."""
+        ctx = self.service.context()
+        with database.atomic():
+            clocks.check_sla_once(ctx)
+            surveys.send_due(ctx)
+
+    def flush_mail(self) -> int:
+        """Send what the outbox holds for now; the number sent."""
+        sent = flush_mail_once(self.service.context(), self.sender)
+        self.smtp_error = getattr(self.sender, "last_connection_error", None)
+        if sent:
+            log.info("action=sent count=%s", sent)
+        else:
+            self.sender.close_idle()  # an idle worker holds no connection to the server
+        return sent
+
+    def drain_mail(self) -> None:
+        """Send until nothing due is left (one flush is bounded), or the server stops taking it."""
+        deadline = time.monotonic() + DRAIN_LIMIT
+        while self.flush_mail() and not self.smtp_error and time.monotonic() < deadline:
+            pass
+
+    def flush_alerts(self) -> None:
+        """Open and close alerts at the escalation backend."""
+        if self.escalator is not None:
+            alerting.flush_alerts_once(self.service.context(), self.escalator)
+
+    def heartbeat(self) -> None:
+        """Tell OpsGenie this worker is alive."""
+        if self.escalator is not None:
+            alerting.heartbeat(self.service.context(), self.escalator)
+
+    def check_health(self) -> None:
+        """Page when polling or sending has been stuck for `[health] stale_after`."""
+        health.check(self.settings, self.started_at)
+
+    def reload_rules(self) -> None:
+        """Pick up a saved rules.yaml; a bad one keeps the last good rules."""
+        self.service.rules.reload()
+
+    # --- one cycle --------------------------------------------------------------------------
+
+    def once(self) -> int:
+        """Fetch everything waiting while sending what it queues, check SLA clocks, send the rest; exit 1 if a server is away."""
+        try:
+            conn = connect_mailbox(self.settings)
+        except TransientError as exc:
+            return self._poll_failed(str(exc))
+        try:
+            self._ingest_while_sending(conn)
+        except TransientError as exc:
+            self._close()  # the SMTP connection the sender thread opened, among others
+            return self._poll_failed(str(exc))
+        for job in (self.check_sla, self.drain_mail, self.flush_alerts, self.heartbeat):
+            job()
+        self._close()
+        if self.smtp_error:
+            print(f"mailroom: {self.smtp_error}", file=sys.stderr, flush=True)
+            return 1
+        return 0
+
+    def _ingest_while_sending(self, conn: MailboxConnection) -> None:
+        """Ingest the whole mailbox while a sender thread sends each acknowledgement once it is committed."""
+        # A backlog of thousands takes minutes to ingest: the first customers should not wait
+        # for the last mail, nor the SMTP server sit idle meanwhile.
+        ingested = threading.Event()
+        sender = threading.Thread(target=self._send_until, args=(ingested,), name="sender", daemon=True)
+        sender.start()
+        try:
+            self.service.ingest_once(conn)
+        finally:
+            ingested.set()
+            self.wake.set()
+            sender.join()  # the sender is used by one thread at a time: drain_mail comes next
+            conn.close()
+
+    def _send_until(self, ingested: threading.Event) -> None:
+        """The sender thread of `run --once`: flush after each commit (or every SEND_WAIT) until ingestion ends."""
+        try:
+            while not ingested.is_set():
+                self.wake.wait(timeout=SEND_WAIT)
+                self.wake.clear()
+                if ingested.is_set():
+                    break  # drain_mail sends the rest
+                self._guarded(self.flush_mail)
+                if self.smtp_error:
+                    ingested.wait(SMTP_PAUSE)
+        finally:
+            # Its own connection (peewee's are per thread): closed here, not left to the collector.
+            if not database.is_closed():
+                database.close()
+
+    # --- the daemon -------------------------------------------------------------------------
+
+    def forever(self) -> int:
+        """Run until SIGTERM/SIGINT; then finish the current message and flush for up to 10 s."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop.set())
+        ingest = threading.Thread(target=self._ingest_loop, name="ingest", daemon=True)
+        ingest.start()
+        jobs = schedule.Scheduler()
+        jobs.every(5).seconds.do(self._guarded, self.check_sla)
+        jobs.every(2).seconds.do(self._guarded, self.flush_mail)
+        jobs.every(2).seconds.do(self._guarded, self.flush_alerts)
+        jobs.every(2).seconds.do(self._guarded, self.reload_rules)
+        jobs.every(60).seconds.do(self._guarded, self.heartbeat)
+        health_every = max(1, min(30, int(self.settings.health.stale_after.total_seconds() / 4)))
+        jobs.every(health_every).seconds.do(self._guarded, self.check_health)
+        jobs.run_all()
+        while not self.stop.is_set():
+            # The ingest thread sets `wake` right after a commit, so an acknowledgement
+            # leaves at once instead of at the next tick.
+            if self.wake.wait(timeout=0.5):
+                self.wake.clear()
+                self._guarded(self.flush_mail)
+            jobs.run_pending()
+        # One deadline for the whole shutdown: the ingest thread ends after its current message,
+        # and the flush sends what it committed.
+        deadline = time.monotonic() + SHUTDOWN_FLUSH
+        ingest.join(timeout=SHUTDOWN_FLUSH)
+        for job in (self.flush_mail, self.flush_alerts):
+            if time.monotonic() < deadline:
+                self._guarded(job)
+        self._close()
+        log.info("action=stopped")
+        return 0
+
+    def _ingest_loop(self) -> None:
+        """IDLE (or poll) on the support folder while holding the mailbox; reconnect with backoff."""
+        # The others try for the lock every poll interval: one takes over within it when the holder dies.
+        poll = self.settings.mailbox.poll_interval.total_seconds()
+        delay = 1.0
+        try:
+            while not self.stop.is_set():
+                if not self.lock.acquire():
+                    self.stop.wait(poll)
+                    continue
+                try:
+                    conn = connect_mailbox(self.settings, self.stop, tries=1)
+                except TransientError as exc:
+                    self._record_poll_error(str(exc))
+                    log.warning("action=reconnect in=%.0fs error=%s", delay, exc)
+                    self.stop.wait(delay)
+                    delay = min(delay * 2, 60.0)
+                    continue
+                delay = 1.0
+                try:
+                    idle = self.settings.mailbox.idle and conn.can_idle()
+                    while not self.stop.is_set() and self.lock.acquire():
+                        self.service.ingest_once(conn, self.stop)
+                        if idle:
+                            conn.idle_wait(poll, self.stop)
+                        else:
+                            self.stop.wait(poll)
+                except TransientError as exc:
+                    self._record_poll_error(str(exc))
+                    log.warning("action=disconnected error=%s", exc)
+                except Exception:  # noqa: BLE001 - one failing pass must not end ingestion
+                    log.exception("action=ingest-failed")
+                    self.stop.wait(delay)
+                finally:
+                    conn.close()
+        finally:
+            self.lock.release()
+
+    def _guarded(self, job: Callable[[], object]) -> None:
+        """Run one job; a failure is logged and never stops the others."""
+        try:
+            job()
+        except Exception:  # noqa: BLE001
+            log.exception("action=job-failed job=%s", getattr(job, "__name__", job))
+
+    def _poll_failed(self, error: str) -> int:
+        """Record and print why the mailbox could not be read; `run --once` exits 1."""
+        self._record_poll_error(error)
+        print(f"mailroom: {error}", file=sys.stderr, flush=True)
+        return 1
+
+    def _record_poll_error(self, error: str) -> None:
+        try:
+            with database.atomic():
+                ledger, _ = Mailbox.get_or_create(name=self.service.mailbox_name)
+                ledger.last_error = error[:2000]
+                ledger.save()
+        except Exception:  # noqa: BLE001 - the database may be what is away
+            log.debug("could not record the poll error", exc_info=True)
+
+    def _close(self) -> None:
+        self.sender.close()
+        if self.escalator is not None:
+            self.escalator.close_client()
+
+
+def main(settings: Any, *, once: bool, log_format: str = "text") -> int:
+    """`mailroom run [--once]`."""
+    logs.setup(log_format)
+    settings.require_connection_secrets()
+    service = build_service(settings)
+    if not settings.support.trusted_authserv_id:
+        log.warning("agent mail is not authenticated: set [support] trusted_authserv_id to require DMARC")
+    worker = Worker(settings, service)
+    return worker.once() if once else worker.forever()

@@ -1,0 +1,323 @@
+"""The `if:` of a rule: read from rules.yaml, compiled once, answering yes/no and saying why."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from mailroom.rules.policies import compiles
+from mailroom.rules.yamlmarks import Mark, MarkedList, Problems, kind
+
+if TYPE_CHECKING:
+    from mailroom.mail.message import Inbound
+
+CONDITIONS = ("from", "from_domain", "to", "cc", "subject", "body", "header", "has_attachment", "all", "any", "not")
+
+Reasons = tuple[str, ...] | None  # why a condition matched; None when it did not
+
+# ---- address patterns ------------------------------------------------------------------------
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+
+
+def domain_suffixes(domain: str) -> tuple[str, ...]:
+    """`eu.bigcorp.com` → (`eu.bigcorp.com`, `bigcorp.com`, `com`): what a domain pattern may name."""
+    labels = domain.split(".")
+    return tuple(".".join(labels[i:]) for i in range(len(labels)))
+
+
+class AddressPatterns:
+    """Addresses and domains, exact or `*` globs, case-insensitive; a domain covers its subdomains."""
+
+    __slots__ = ("addresses", "address_globs", "domains", "domain_globs")
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.addresses: set[str] = set()
+        self.domains: set[str] = set()
+        self.address_globs: list[tuple[str, re.Pattern[str]]] = []
+        self.domain_globs: list[tuple[str, re.Pattern[str]]] = []
+        for raw in patterns:
+            pattern = raw.strip().lower().removeprefix("@")
+            is_address = "@" in pattern
+            if "*" in pattern:
+                (self.address_globs if is_address else self.domain_globs).append((pattern, _glob(pattern)))
+            else:
+                (self.addresses if is_address else self.domains).add(pattern)
+
+    def match(self, address: str) -> str | None:
+        """The pattern that covers `address` (lowercased), or None."""
+        if address in self.addresses:
+            return address
+        for pattern, rx in self.address_globs:
+            if rx.fullmatch(address):
+                return pattern
+        if self.domains or self.domain_globs:
+            return self.match_domain(domain_suffixes(address.rpartition("@")[2]))
+        return None
+
+    def match_domain(self, suffixes: tuple[str, ...]) -> str | None:
+        """The domain pattern that covers the domain whose suffixes are given, or None."""
+        for suffix in suffixes:
+            if suffix in self.domains:
+                return suffix
+        for pattern, rx in self.domain_globs:
+            for suffix in suffixes:
+                if rx.fullmatch(suffix):
+                    return pattern
+        return None
+
+
+# ---- conditions: each answers None (no) or the reasons it matched ---------------------------------
+
+
+class Facts:
+    """What conditions look at in one message, worked out once for all rules."""
+
+    __slots__ = ("message", "from_addr", "from_suffixes", "from_suffix_set", "subject")
+
+    def __init__(self, message: Inbound) -> None:
+        self.message = message
+        self.from_addr = message.from_addr.lower()
+        self.from_suffixes = domain_suffixes(self.from_addr.rpartition("@")[2]) if self.from_addr else ()
+        self.from_suffix_set = frozenset(self.from_suffixes)
+        self.subject = message.subject
+
+
+class Condition:
+    """One yes/no question about a message."""
+
+    __slots__ = ()
+
+    def test(self, facts: Facts) -> Reasons:
+        """None when the message does not match, else why it does."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The condition as an admin wrote it, for `not` and explanations."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{self.describe()}>"
+
+
+class FromDomain(Condition):
+    """`from_domain`: the sender's domain, or one of its parents, is listed."""
+
+    __slots__ = ("patterns", "written")
+
+    def __init__(self, written: list[str]) -> None:
+        self.written = written
+        self.patterns = AddressPatterns(written)
+
+    def test(self, facts: Facts) -> Reasons:
+        found = self.patterns.match_domain(facts.from_suffixes)
+        return None if found is None else (f"from_domain {found} matched {facts.from_addr}",)
+
+    def describe(self) -> str:
+        return f"from_domain {', '.join(self.written)}"
+
+
+class Address(Condition):
+    """`from`, `to`, `cc`: one of the message's addresses in that field is covered by a pattern."""
+
+    __slots__ = ("field", "patterns", "written")
+
+    def __init__(self, field: str, written: list[str]) -> None:
+        self.field, self.written, self.patterns = field, written, AddressPatterns(written)
+
+    def test(self, facts: Facts) -> Reasons:
+        if self.field == "from":
+            addresses: tuple[str, ...] = (facts.from_addr,) if facts.from_addr else ()
+        else:
+            addresses = getattr(facts.message, self.field)
+        for address in addresses:
+            found = self.patterns.match(address.lower())
+            if found is not None:
+                return (f"{self.field} {found} matched {address}",)
+        return None
+
+    def describe(self) -> str:
+        return f"{self.field} {', '.join(self.written)}"
+
+
+class Text(Condition):
+    """`subject` (the decoded subject) or `body` (the new text): a regular expression search."""
+
+    __slots__ = ("field", "pattern", "rx")
+
+    def __init__(self, field: str, pattern: str) -> None:
+        self.field, self.pattern, self.rx = field, pattern, re.compile(pattern)
+
+    def test(self, facts: Facts) -> Reasons:
+        text = facts.subject if self.field == "subject" else facts.message.new_text
+        found = self.rx.search(text)
+        return None if found is None else (f"{self.field} /{self.pattern}/ matched {found.group(0)!r}",)
+
+    def describe(self) -> str:
+        return f"{self.field} /{self.pattern}/"
+
+
+class Header(Condition):
+    """`header: {Name: regex}`: for every name, some value of that header matches."""
+
+    __slots__ = ("checks",)
+
+    def __init__(self, checks: list[tuple[str, str]]) -> None:
+        self.checks = [(name, pattern, re.compile(pattern)) for name, pattern in checks]
+
+    def test(self, facts: Facts) -> Reasons:
+        reasons = []
+        for name, pattern, rx in self.checks:
+            value = next((v for v in facts.message.header_all(name) if rx.search(v)), None)
+            if value is None:
+                return None
+            reasons.append(f"header {name} /{pattern}/ matched {value!r}")
+        return tuple(reasons)
+
+    def describe(self) -> str:
+        return "header " + ", ".join(f"{name} /{pattern}/" for name, pattern, _ in self.checks)
+
+
+class Attachment(Condition):
+    """`has_attachment: true|false`."""
+
+    __slots__ = ("wanted",)
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+
+    def test(self, facts: Facts) -> Reasons:
+        if facts.message.has_attachment != self.wanted:
+            return None
+        return ("has an attachment",) if self.wanted else ("has no attachment",)
+
+    def describe(self) -> str:
+        return f"has_attachment {str(self.wanted).lower()}"
+
+
+class All(Condition):
+    """`all: [...]`, or several keys in one mapping: every part matches."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[Condition]) -> None:
+        self.parts = parts
+
+    def test(self, facts: Facts) -> Reasons:
+        reasons: tuple[str, ...] = ()
+        for part in self.parts:
+            found = part.test(facts)
+            if found is None:
+                return None
+            reasons += found
+        return reasons
+
+    def describe(self) -> str:
+        return "all of (" + "; ".join(p.describe() for p in self.parts) + ")"
+
+
+class AnyOf(Condition):
+    """`any: [...]`: the first part that matches says why."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[Condition]) -> None:
+        self.parts = parts
+
+    def test(self, facts: Facts) -> Reasons:
+        for part in self.parts:
+            found = part.test(facts)
+            if found is not None:
+                return found
+        return None
+
+    def describe(self) -> str:
+        return "any of (" + "; ".join(p.describe() for p in self.parts) + ")"
+
+
+class Not(Condition):
+    """`not: {...}`: the inner condition does not match."""
+
+    __slots__ = ("part",)
+
+    def __init__(self, part: Condition) -> None:
+        self.part = part
+
+    def test(self, facts: Facts) -> Reasons:
+        return (f"not ({self.part.describe()}) did not match",) if self.part.test(facts) is None else None
+
+    def describe(self) -> str:
+        return f"not ({self.part.describe()})"
+
+
+def domain_gate(condition: Condition | None) -> frozenset[str] | None:
+    """The exact sender domains a condition requires, if it requires some; None when it does not.
+
+    Most rules in a large file name customers by `from_domain`; checking that set first lets the
+    interpreter pass over a rule with one set lookup instead of evaluating its whole condition.
+    """
+    parts = condition.parts if isinstance(condition, All) else [condition]
+    for part in parts:
+        if isinstance(part, FromDomain) and not part.patterns.domain_globs:
+            return frozenset(part.patterns.domains)
+    return None
+
+
+# ---- reading `if:` -----------------------------------------------------------------------------
+
+
+def read_condition(problems: Problems, value: Any, mark: Mark, what: str) -> Condition | None:
+    """The condition a mapping describes (several keys mean all of them); None after a problem."""
+    p = problems
+    mapping = p.mapping(value, mark, what)
+    if mapping is None:
+        return None
+    if not mapping:
+        p.add(mark, f"{what}: an empty condition")
+        return None
+    p.known_keys(mapping, CONDITIONS, "condition")
+    found = [_one_condition(p, key, v, mapping.at(key)) for key, v in mapping.items() if key in CONDITIONS]
+    parts = [part for part in found if part is not None]
+    if len(parts) != len(mapping):
+        return None
+    return parts[0] if len(parts) == 1 else All(parts)
+
+
+def _one_condition(p: Problems, key: str, value: Any, at: Mark) -> Condition | None:
+    if key == "from_domain":
+        written = p.patterns(value, at, key, domains=True)
+        return FromDomain(written) if written else None
+    if key in ("from", "to", "cc"):
+        written = p.patterns(value, at, key)
+        return Address(key, written) if written else None
+    if key in ("subject", "body"):
+        pattern = p.text(value, at, key)
+        return Text(key, pattern) if pattern is not None and compiles(p, pattern, at) else None
+    if key == "header":
+        mapping = p.mapping(value, at, key)
+        if not mapping:
+            if mapping is not None:
+                p.add(at, "header: expected a mapping of header names to regular expressions")
+            return None
+        checks = []
+        for name, written in mapping.items():
+            pattern = p.text(written, mapping.at(name), f"header {name}")
+            if pattern is not None and compiles(p, pattern, mapping.at(name)):
+                checks.append((str(name), pattern))
+        return Header(checks) if len(checks) == len(mapping) else None
+    if key == "has_attachment":
+        flag = p.flag(value, at, key)
+        return None if flag is None else Attachment(flag)
+    if key == "not":
+        inner = read_condition(p, value, at, "not")
+        return None if inner is None else Not(inner)
+    if not isinstance(value, MarkedList) or not value:
+        p.add(at, f"{key}: expected a non-empty list of conditions, got {kind(value)}")
+        return None
+    found = [read_condition(p, item, value.at(i), key) for i, item in enumerate(value)]
+    parts = [part for part in found if part is not None]
+    if len(parts) != len(found):
+        return None
+    return All(parts) if key == "all" else AnyOf(parts)

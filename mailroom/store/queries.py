@@ -1,0 +1,235 @@
+"""The database: connecting, creating and upgrading the schema, and the queries the service needs."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import peewee as pw
+from playhouse.db_url import connect
+from playhouse.db_url import parse as parse_url
+
+from mailroom.errors import ConfigError
+from mailroom.store.models import (
+    MODELS,
+    Event,
+    Message,
+    OutboxItem,
+    Participant,
+    Setting,
+    Ticket,
+    database,
+)
+from mailroom.store.prepared import insert_row
+
+SCHEMA_VERSION = 1
+SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
+
+# Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {}
+
+
+class WriterSqlite(pw.SqliteDatabase):
+    """SQLite whose transactions take the write lock when they begin (BEGIN IMMEDIATE)."""
+
+    # A transaction that reads and then writes cannot upgrade its snapshot once another
+    # connection (a thread of the daemon, a CLI command) has committed meanwhile: SQLite
+    # fails it at once with "database is locked", the busy timeout does not apply. Taking
+    # the lock at BEGIN makes it wait its turn under the busy timeout instead.
+    def begin(self, lock_type: str | None = None) -> None:
+        super().begin(lock_type or "IMMEDIATE")
+
+
+def open_database(url: str, password: str | None = None) -> pw.Database:
+    """Connect to `url` (sqlite:///… or postgresql://…), bind the models, create/upgrade the schema."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = Path(parsed.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers (CLI, reports) run beside the daemon; the busy timeout covers
+        # the brief moments two processes write at once.
+        db = WriterSqlite(
+            **parse_url(url),
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 15000,
+                "foreign_keys": 1,
+                "synchronous": "normal",
+            },
+        )
+    elif parsed.scheme in ("postgresql", "postgres"):
+        kwargs = {"password": password} if password else {}
+        db = connect(url.replace("postgres://", "postgresql://", 1), **kwargs)
+    else:
+        raise ConfigError(f'database.url: expected sqlite:/// or postgresql://, got "{url}"')
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+    except pw.OperationalError as exc:
+        raise ConfigError(f"database.url: cannot connect: {str(exc).strip().splitlines()[0]}") from exc
+    upgrade_schema(db)
+    return db
+
+
+def is_postgres(db: pw.Database | None = None) -> bool:
+    """True when the bound database is PostgreSQL (row locks, advisory locks)."""
+    return isinstance(db or database.obj, pw.PostgresqlDatabase)
+
+
+def upgrade_schema(db: pw.Database) -> None:
+    """Create the tables on first start; run the migrations a newer version brings."""
+    if _schema_version(db) == SCHEMA_VERSION:
+        return  # current: no DDL, whose table locks would block (or deadlock) running workers
+    with db.atomic():
+        if is_postgres(db):
+            # Workers starting together take turns; the first creates, the others find it made.
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        db.create_tables(MODELS, safe=True)
+        row = Setting.get_or_none(Setting.key == "schema_version")
+        version = int(row.value) if row else 0
+        if version == 0:
+            Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict_ignore().execute()
+            return
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[step](db)
+            Setting.update(value=str(step)).where(Setting.key == "schema_version").execute()
+
+
+def _schema_version(db: pw.Database) -> int:
+    """The schema version recorded in the database; 0 before the first start."""
+    if not db.table_exists(Setting._meta.table_name):
+        return 0
+    row = Setting.get_or_none(Setting.key == "schema_version")
+    return int(row.value) if row else 0
+
+
+def shared_secret(configured: str | None) -> str:
+    """The HMAC secret: the configured one, else one generated once and kept for every worker."""
+    if configured:
+        return configured
+    Setting.insert(key="secret", value=secrets.token_hex(32)).on_conflict_ignore().execute()
+    return Setting.get(Setting.key == "secret").value
+
+
+def content_key(raw: bytes) -> str:
+    """What tells two deliveries of one mail from two mails that share a Message-ID.
+
+    Trace headers (Received, Delivered-To, Return-Path…) differ between deliveries of the
+    same mail, so the key covers the body and the headers its author wrote.
+    """
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if not body and b"\n\n" in raw:
+        head, _, body = raw.partition(b"\n\n")
+    digest = hashlib.sha256()
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        name = line.split(b":", 1)[0].strip().lower()
+        if name in (b"from", b"subject", b"date", b"message-id", b"to"):
+            digest.update(line.strip() + b"\n")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def tickets_of_message_ids(ids: Iterable[str]) -> dict[str, int]:
+    """Map each known Message-ID (inbound or outbound) to its ticket."""
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return {}
+    rows = (
+        Message.select(Message.message_id, Message.ticket)
+        .where(Message.message_id.in_(wanted) & Message.ticket.is_null(False))
+        .tuples()
+    )
+    return {mid: ticket for mid, ticket in rows}
+
+
+def is_participant(ticket_id: int, address: str) -> bool:
+    """True when `address` took part in the ticket (requester, copied customer, agent)."""
+    return (
+        Participant.select()
+        .where((Participant.ticket == ticket_id) & (Participant.address == address.lower()))
+        .exists()
+    )
+
+
+def add_participants(ticket_id: int, addresses: Iterable[str], role: str = "customer") -> None:
+    """Record addresses as taking part in the ticket."""
+    for address in sorted({a.lower() for a in addresses if a}):
+        insert_row(Participant, {"ticket": ticket_id, "address": address, "role": role}, unless_present=True)
+
+
+def record_event(
+    ticket_id: int, at: datetime, actor: str, action: str, detail: str = "", data: dict | None = None
+) -> None:
+    """Append to the ticket's audit log."""
+    Event.create(ticket=ticket_id, at=at, actor=actor, action=action, detail=detail, data=data)
+
+
+def queue(
+    *,
+    kind: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    recipients: list[str] | None = None,
+    raw: bytes | None = None,
+    action: str | None = None,
+    alias: str | None = None,
+    payload: dict | None = None,
+    message_id: int | None = None,
+) -> OutboxItem:
+    """Put a mail or an alert request in the outbox (inside the caller's transaction)."""
+    return OutboxItem.create(
+        kind=kind,
+        ticket=ticket_id,
+        message=message_id,
+        recipients=recipients or [],
+        raw=raw,
+        action=action,
+        alias=alias,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def claim_due(kind: str, now: datetime, limit: int = 100, lease: timedelta = timedelta(seconds=90)) -> list[OutboxItem]:
+    """Claim queued rows that are due, so no other worker sends them while this one does.
+
+    The lease is short so that mail a killed worker had claimed goes out soon after; a batch
+    sends well within it.
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED` lets several workers claim disjoint rows at once.
+    SQLite: its transactions take the write lock at BEGIN, so the claim is a single writer's.
+    """
+    db = database.obj
+    postgres = is_postgres(db)
+    with db.atomic():
+        query = (
+            OutboxItem.select(OutboxItem.id)
+            .where(
+                (OutboxItem.state == "queued")
+                & (OutboxItem.kind == kind)
+                & (OutboxItem.next_attempt_at <= now)
+                & (OutboxItem.claimed_until.is_null() | (OutboxItem.claimed_until < now))
+            )
+            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+            .limit(limit)
+        )
+        if postgres:
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        ids = [row.id for row in query]
+        if not ids:
+            return []
+        OutboxItem.update(claimed_until=now + lease).where(OutboxItem.id.in_(ids)).execute()
+    return list(OutboxItem.select().where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id))
+
+
+def ticket_for_update(ticket_id: int) -> Ticket | None:
+    """Load a ticket, locking its row on PostgreSQL so two workers never change it at once."""
+    query = Ticket.select().where(Ticket.id == ticket_id)
+    if is_postgres():
+        query = query.for_update()
+    return query.first()
