@@ -18,9 +18,9 @@ import peewee as pw
 from mailroom.app import alerting, outbound
 from mailroom.app.context import Context
 from mailroom.config.units import iso
-from mailroom.rules.policies import Policy
 from mailroom.sla import deadlines as sla
 from mailroom.sla.calendar import Calendar
+from mailroom.sla.policies import Policy
 from mailroom.store import queries as store
 from mailroom.store.models import Clock, Event, OutboxItem, Page, Ticket
 

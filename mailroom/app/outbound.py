@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
+from mailroom.app import values as template_values
 from mailroom.compose import mails as compose
 from mailroom.compose import wording
 from mailroom.mail import loops, msgid
+from mailroom.mail.addresses import is_support, valid_address
 from mailroom.store import queries as store
 from mailroom.store.models import Attachment, Clock, Message, Ticket
 from mailroom.store.prepared import Bind, Prepared
@@ -73,11 +75,11 @@ def acknowledge(ctx: Context, ticket: Ticket, row: Message, message: Inbound, ma
             row.save()
         return
     clock = _FIRST_RESPONSE.first(ticket=ticket.id)
-    values = wording.values(
+    values = template_values.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or message.from_name or "",
-        due=wording.due_view(clock.due_at if clock else None, wording.ticket_calendar(ctx, ticket), ctx.now),
+        due=wording.due_view(clock.due_at if clock else None, template_values.ticket_calendar(ctx, ticket), ctx.now),
         links=wording.link_values((ticket.decision or {}).get("links")),
     )
     subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
@@ -90,7 +92,7 @@ def relay(ctx: Context, ticket: Ticket, row: Message, message: Inbound, text: st
     """An engineer's reply, threaded into the customer's conversation, From the support address."""
     engineer = message.from_name or row.from_name or message.from_addr.partition("@")[0]
     files, listed = _files(ctx, row, message)
-    values = wording.values(
+    values = template_values.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or "",
@@ -110,7 +112,7 @@ def survey_mail(ctx: Context, ticket: Ticket, token: str, choices: list[tuple[st
     if reason:
         store.record_event(ticket.id, ctx.now, "mail", "no survey", reason)
         return
-    values = wording.values(
+    values = template_values.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or "",
@@ -139,11 +141,11 @@ def _auto_reply_refusal(ctx: Context, sender: str, to: str) -> str | None:
     """Why no automatic mail may go to `to` (answering `sender`), else None."""
     support = ctx.settings.support.address.lower()
     for address in dict.fromkeys(a for a in ((sender or "").lower(), to) if a):
-        if _is_support(ctx, address):
+        if is_support(address, ctx.support_address):
             return f"{address} is the support address"
         if ctx.rules.is_agent(address, support):
             return f"{address} is an agent"
-    if not compose.valid_address(to):
+    if not valid_address(to):
         return f"no usable address to answer ({to or 'none'})"
     no_reply = loops.no_reply_reason(to, support)
     if no_reply:
@@ -188,10 +190,10 @@ def forward(ctx: Context, ticket: Ticket, row: Message | None, message: Inbound 
 def agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, error: str) -> None:
     """Tell the engineer which command line was refused and why; nothing else happens."""
     values = {
-        "support": wording.support_values(ctx),
-        "ticket": wording.ticket_values(ctx, ticket) if ticket is not None else None,
+        "support": template_values.support_values(ctx),
+        "ticket": template_values.ticket_values(ctx, ticket) if ticket is not None else None,
         "error": error,
-        "message": wording.message_values(row, message),
+        "message": template_values.message_values(row, message),
     }
     subject = compose.reply_subject(message.subject if ticket is None else _tagged(ctx, ticket, message.subject))
     _queue(ctx, ticket, "system", "agent_error", values, [message.from_addr], subject, _answering(message),
@@ -220,8 +222,8 @@ def _team_mail(
         store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{why}: no address to tell (team {ticket.team})")
         return
     files, listed = _files(ctx, row, message)
-    shown = wording.message_values(row, message)
-    values = wording.values(
+    shown = template_values.message_values(row, message)
+    values = template_values.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or "",
@@ -240,9 +242,9 @@ def _team_mail(
 
 
 def _sla_mail(ctx: Context, ticket: Ticket, clock: Clock, template: str, headline: str) -> None:
-    zone = getattr(wording.ticket_calendar(ctx, ticket), "zone", None) or ctx.now.tzinfo
+    zone = getattr(template_values.ticket_calendar(ctx, ticket), "zone", None) or ctx.now.tzinfo
     shown = wording.clock_values(clock.metric, clock.due_at or ctx.now, zone, ctx.now)
-    values = wording.values(ctx, ticket, customer_name=ticket.requester_name or "", clock=shown)
+    values = template_values.values(ctx, ticket, customer_name=ticket.requester_name or "", clock=shown)
     to = [*_team_addresses(ctx, ticket), *([ticket.assignee] if ticket.assignee else [])]
     if not _recipients(ctx, to):
         store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{headline}: no address to tell")
@@ -329,16 +331,10 @@ def _recipients(ctx: Context, addresses: list[str] | tuple[str, ...]) -> list[st
     kept: dict[str, None] = {}
     for address in addresses:
         address = (address or "").strip().lower()
-        if compose.valid_address(address) and not _is_support(ctx, address):
+        if valid_address(address) and not is_support(address, ctx.support_address):
             kept.setdefault(address, None)
     return list(kept)
 
-
-def _is_support(ctx: Context, address: str) -> bool:
-    """The support address itself, or one of its `support+…@` forms."""
-    local, _, domain = ctx.settings.support.address.lower().partition("@")
-    a_local, _, a_domain = address.lower().partition("@")
-    return a_domain == domain and (a_local == local or a_local.startswith(local + "+"))
 
 
 # --- threading --------------------------------------------------------------------------------
@@ -403,4 +399,4 @@ def _files(ctx: Context, row: Message | None, message: Inbound | None) -> tuple[
 def _next_due(ctx: Context, ticket: Ticket) -> dict[str, Any] | None:
     """The earliest running SLA clock, for the team's eyes."""
     clock = _NEXT_DUE.first(ticket=ticket.id)
-    return wording.due_view(clock.due_at, wording.ticket_calendar(ctx, ticket), ctx.now, clock.metric) if clock else None
+    return wording.due_view(clock.due_at, template_values.ticket_calendar(ctx, ticket), ctx.now, clock.metric) if clock else None

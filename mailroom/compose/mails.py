@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from mailroom.compose.wording import sample_variants
 from mailroom.mail import mimewrite
+from mailroom.mail.addresses import valid_address
 from mailroom.mail.threader import tag_pattern
 
 TEXT_SUFFIX, HTML_SUFFIX = ".txt.j2", ".html.j2"
@@ -26,7 +27,6 @@ SUBJECT_MAX = 250
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _MESSAGE_ID = re.compile(r"^<[!-;=?-~]+>$")  # printable ASCII, no spaces, no inner < >
 _THREAD_INDEX = re.compile(r"^[A-Za-z0-9+/=]{1,900}$")
 _MIME_TOKEN = re.compile(r"^[!#$%&'*+.^_`{|}~0-9a-z-]{1,127}$")  # RFC 2045 token, RFC 6838 length
@@ -54,11 +54,6 @@ def clean(value: str | None) -> str:
             break
     text = _ENCODED_WORD.sub(lambda m: m.group(0).replace("=?", "= ?"), _CONTROL.sub(" ", text))
     return " ".join(text.split())
-
-
-def valid_address(address: str | None) -> bool:
-    """True for a plain ASCII `local@domain` address that can go in a header and an envelope."""
-    return bool(address) and len(address) <= 320 and bool(_ADDRESS.match(address))
 
 
 def valid_message_id(message_id: str | None) -> bool:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from mailroom.compose.mails import valid_address
+from mailroom.mail.addresses import valid_address
 
 STATUSES = ("open", "pending", "solved", "closed")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from mailroom.mail.addresses import is_support
 from mailroom.mail.message import Inbound
 
 _PRECEDENCE_MACHINE = frozenset({"bulk", "junk", "list", "auto_reply"})
@@ -114,8 +115,7 @@ def no_reply_reason(address: str, support_address: str) -> str | None:
     if not address or "@" not in address:
         return "no address to answer"
     local, _, domain = address.rpartition("@")
-    support_local, _, support_domain = support_address.strip().lower().rpartition("@")
-    if support_local and domain == support_domain and local.split("+", 1)[0] == support_local:
+    if is_support(address, support_address):
         return f"{address} is the support address"
     bare = local.split("+", 1)[0]
     if bare in _SYSTEM_LOCALS:

@@ -11,7 +11,7 @@ from mailroom.config.units import iso
 from mailroom.mail.message import Inbound
 from mailroom.mail.mime import Attachment as MailAttachment
 from mailroom.rules.conditions import Facts
-from mailroom.rules.policies import Policy, policy_fields
+from mailroom.sla.policies import Policy, policy_fields
 
 if TYPE_CHECKING:
     from mailroom.rules.inline import Expectation, SampleMessage

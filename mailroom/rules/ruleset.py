@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from mailroom.errors import RulesError
+from mailroom.mail.addresses import is_support
 from mailroom.rules.conditions import AddressPatterns, Condition, domain_gate, read_condition
 from mailroom.rules.inline import InlineTest, read_tests
 from mailroom.rules.policies import (
-    PRIORITIES,
-    Policy,
     Team,
-    override,
     read_calendars,
     read_policies,
     read_policy_keys,
@@ -30,6 +28,7 @@ from mailroom.rules.yamlmarks import (
     suggest,
 )
 from mailroom.sla.calendar import Calendar, Duration
+from mailroom.sla.policies import PRIORITIES, Policy, override
 
 SECTIONS = ("version", "calendars", "sla", "agents", "teams", "defaults", "rules", "tests")
 ACTIONS = ("team", "priority", "tags", "assign", "notify", "sla", "ack", "links", "survey", "page", "ignore")
@@ -103,7 +102,7 @@ class Rules:
     def is_agent(self, address: str, support_address: str) -> bool:
         """True for an engineer's address: `agents` or any team's members; never the support address."""
         address = address.strip().lower()
-        if not address or _same_mailbox(address, support_address.strip().lower()):
+        if not address or is_support(address, support_address):
             return False
         return self.agent_patterns.match(address) is not None
 
@@ -127,12 +126,6 @@ class Rules:
         length: Duration | None = getattr(policy, metric)
         return None if length is None else self.calendar_for(policy).due(start, length)
 
-
-def _same_mailbox(address: str, support: str) -> bool:
-    # support+12@example.com is the support mailbox too (ticket sub-addresses).
-    local, _, domain = address.partition("@")
-    s_local, _, s_domain = support.partition("@")
-    return domain == s_domain and local.split("+", 1)[0] == s_local.split("+", 1)[0]
 
 
 # ---- loading -------------------------------------------------------------------------------------

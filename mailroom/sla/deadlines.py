@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailroom.rules.policies import PRIORITIES, Policy
 from mailroom.sla.calendar import Calendar, Duration
+from mailroom.sla.policies import PRIORITIES, Policy
 
 ALIAS_PREFIX = "mailroom-ticket-"
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")

@@ -8,9 +8,9 @@ import pytest
 
 from mailroom.errors import RulesError
 from mailroom.rules.engine import check_tests
-from mailroom.rules.policies import DEFAULT_MIN_WORDS
 from mailroom.rules.ruleset import Link, load_rules, parse_rules
 from mailroom.sla.calendar import Duration
+from mailroom.sla.policies import DEFAULT_MIN_WORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 

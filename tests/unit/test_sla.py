@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailroom.rules.policies import Policy
 from mailroom.sla import deadlines as sla
 from mailroom.sla.calendar import Calendar, Duration
+from mailroom.sla.policies import Policy
 
 ALWAYS = Calendar.always()
 # 09:00-17:00 Monday to Friday in UTC keeps the expected instants easy to read.
