@@ -22,7 +22,7 @@ from mailroom.sla import deadlines as sla
 from mailroom.sla.calendar import Calendar
 from mailroom.sla.policies import Policy
 from mailroom.store import queries as store
-from mailroom.store.models import Clock, Event, OutboxItem, Page, Ticket
+from mailroom.store.models import Clock, Event, Page, Ticket
 
 OPEN = ("running", "paused")
 RESPONSES = ("first_response", "next_response")
@@ -250,125 +250,6 @@ def page(ctx: Context, ticket: Ticket, team: str, alias_suffix: str, description
     store.queue(kind="alert", now=ctx.now, ticket_id=ticket.id, action="open", alias=alias,
                 payload=alerting.payload(alert))
     store.record_event(ticket.id, ctx.now, "sla", "alert", f"page {alias} raised")
-
-
-# --- the periodic check -----------------------------------------------------------------------
-
-
-def check_sla_once(ctx: Context) -> dict[str, int]:
-    """Breaches, warnings and solved tickets to close; cheap whatever the number of tickets."""
-    report = {"breached": 0, "alerts": 0, "notices": 0, "warned": 0, "closed": 0}
-    _breaches(ctx, report)
-    _warnings(ctx, report)
-    _auto_close(ctx, report)
-    return report
-
-
-def _locked(query: pw.ModelSelect) -> pw.ModelSelect:
-    # Several PostgreSQL workers each take the rows no other holds; SQLite has one writer anyway.
-    return query.for_update("FOR UPDATE SKIP LOCKED") if store.is_postgres() else query
-
-
-def _tickets(ids: set[int]) -> dict[int, Ticket]:
-    return {t.id: t for t in Ticket.select().where(Ticket.id.in_(list(ids)))} if ids else {}
-
-
-# What a breach needs of a clock and its ticket; loading no more keeps a large cycle cheap.
-_CLOCK_FIELDS = (Clock.id, Clock.ticket, Clock.metric, Clock.due_at, Clock.escalate)
-_TICKET_FIELDS = (Ticket.id, Ticket.subject, Ticket.priority, Ticket.team, Ticket.tags, Ticket.requester)
-
-
-def _breaches(ctx: Context, report: dict[str, int]) -> None:
-    now = ctx.now
-    due = list(_locked(
-        Clock.select(*_CLOCK_FIELDS)
-        .where((Clock.state == "running") & (Clock.due_at <= now))
-        .order_by(Clock.due_at)
-        .limit(BATCH)
-    ))
-    if not due:
-        return
-    escalating = escalation_configured(ctx.settings)
-    changes: dict[Any, Any] = {Clock.state: "breached", Clock.breached_at: Clock.due_at}
-    if escalating:
-        # The alias is the alert's: set here, in the same statement, for the clocks that escalate.
-        alias = pw.Value(sla.ALIAS_PREFIX).concat(Clock.ticket).concat("-").concat(Clock.metric)
-        changes[Clock.alert_alias] = pw.Case(None, [(Clock.escalate == True, alias)], None)  # noqa: E712
-    Clock.update(changes).where(Clock.id.in_([c.id for c in due])).execute()
-    ids = list({c.ticket_id for c in due})
-    tickets = {t.id: t for t in Ticket.select(*_TICKET_FIELDS).where(Ticket.id.in_(ids))}
-    events: list[dict[str, Any]] = []
-    alerts: list[dict[str, Any]] = []
-    for clock in due:
-        ticket = tickets[clock.ticket_id]
-        events.append({"ticket": ticket.id, "at": now, "actor": "sla", "action": "breached",
-                       "detail": f"{clock.metric.replace('_', ' ')} was due {iso(clock.due_at)}; not met",
-                       "data": {"metric": clock.metric, "due": iso(clock.due_at), "detected_at": iso(now)}})
-        if not clock.escalate:
-            continue
-        if not escalating:
-            outbound.breach_notice(ctx, Ticket.get_by_id(ticket.id), Clock.get_by_id(clock.id))
-            report["notices"] += 1
-            continue
-        body = alerting.breach_payload(ctx, ticket, clock)
-        alerts.append({"kind": "alert", "ticket": ticket.id, "recipients": [], "action": "open",
-                       "alias": body["alias"], "payload": body, "state": "queued", "attempts": 0,
-                       "next_attempt_at": now, "created_at": now})
-    _insert(Event, events)
-    _insert(OutboxItem, alerts)
-    report["breached"] += len(due)
-    report["alerts"] += len(alerts)
-
-
-def _insert(model: type[pw.Model], rows: list[dict[str, Any]]) -> None:
-    """One multi-row INSERT; the query builder's per-value cost would dominate a large cycle."""
-    if not rows:
-        return
-    db = model._meta.database
-    fields = [model._meta.fields[name] for name in rows[0]]
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = "(" + ", ".join([db.param] * len(fields)) + ")"
-    for start in range(0, len(rows), 500):  # well under SQLite's limit on parameters
-        chunk = rows[start:start + 500]
-        params = [f.db_value(row[f.name]) for row in chunk for f in fields]
-        db.execute_sql(f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([marks] * len(chunk)),
-                       params)
-
-
-def _warnings(ctx: Context, report: dict[str, int]) -> None:
-    now = ctx.now
-    soon = list(_locked(
-        Clock.select()
-        .where((Clock.state == "running") & (Clock.warn_at <= now) & Clock.warned_at.is_null())
-        .order_by(Clock.warn_at)
-        .limit(BATCH)
-    ))
-    if not soon:
-        return
-    Clock.update(warned_at=now).where(Clock.id.in_([c.id for c in soon])).execute()
-    tickets = _tickets({c.ticket_id for c in soon})
-    for clock in soon:
-        clock.warned_at = now
-        ticket = tickets[clock.ticket_id]
-        store.record_event(ticket.id, now, "sla", "warning",
-                           f"{clock.metric.replace('_', ' ')} due {iso(clock.due_at)}")
-        outbound.sla_warning(ctx, ticket, clock)
-    report["warned"] += len(soon)
-
-
-def _auto_close(ctx: Context, report: dict[str, int]) -> None:
-    from mailroom.app import tickets as lifecycle  # tickets calls into this module
-
-    after = getattr(getattr(ctx.settings, "limits", None), "close_solved_after", CLOSE_SOLVED_AFTER)
-    stale = _locked(
-        Ticket.select()
-        .where((Ticket.status == "solved") & (Ticket.solved_at <= ctx.now - after))
-        .order_by(Ticket.solved_at)
-        .limit(BATCH)
-    )
-    for ticket in list(stale):
-        lifecycle.set_status(ctx, ticket, "closed", "mailroom")
-        report["closed"] += 1
 
 
 # --- the view ---------------------------------------------------------------------------------

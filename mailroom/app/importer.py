@@ -12,7 +12,6 @@ from typing import Any
 
 from mailroom import clock
 from mailroom.app.ingest import Placement, ingest
-from mailroom.daemon.worker import build_service
 from mailroom.errors import MailroomError
 from mailroom.mail.message import parse
 from mailroom.store import queries as store
@@ -52,9 +51,8 @@ def _arrival(raw: bytes) -> datetime:
     return clock.now()
 
 
-def import_command(settings: Any, path: Path) -> int:
-    """Import every message once: tickets closed, no SLA clocks, no mail sent."""
-    service = build_service(settings)
+def import_command(service: Any, settings: Any, path: Path) -> int:
+    """Import every message once into `service`'s store: tickets closed, no SLA clocks, no mail sent."""
     # A reply joins its question's ticket only when the question is stored already, and file
     # order is no time order (Maildir names, exports grouped by thread): oldest first, ties in
     # file order.

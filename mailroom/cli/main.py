@@ -132,19 +132,20 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return reportcli.main(settings, args)
     if args.command == "quarantine":
-        from mailroom.app import quarantine
+        from mailroom.cli import quarantine
 
         if args.quarantine_command == "list":
             return quarantine.list_command(settings, as_json=args.json)
         return quarantine.replay_command(settings, args.uid)
     if args.command == "status":
-        from mailroom.daemon import health
+        from mailroom.cli import status
 
-        return health.status_command(settings, as_json=args.json)
+        return status.status_command(settings, as_json=args.json)
     if args.command == "import":
         from mailroom.app import importer
+        from mailroom.daemon.wiring import build_service
 
-        return importer.import_command(settings, Path(args.path))
+        return importer.import_command(build_service(settings), settings, Path(args.path))
     raise AssertionError(args.command)
 
 

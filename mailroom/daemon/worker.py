@@ -17,49 +17,21 @@ from mailroom import clock
 from mailroom.adapters.escalation import build_escalator
 from mailroom.adapters.imap import MailboxConnection
 from mailroom.adapters.smtp import MailSender
-from mailroom.app import alerting, clocks, surveys
+from mailroom.app import alerting, cycle, surveys
 from mailroom.app.sending import flush_mail_once
 from mailroom.daemon import health, logs
 from mailroom.daemon.service import Service
+from mailroom.daemon.wiring import build_service, connect_mailbox
 from mailroom.errors import TransientError
-from mailroom.rules.source import RulesSource
 from mailroom.store import queries as store
 from mailroom.store.models import Mailbox, database
 
 log = logging.getLogger("mailroom")
 
-CONNECT_TRIES = 3
 DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
 SEND_WAIT = 0.5  # seconds `run --once`'s sender waits for a commit before looking anyway
 SMTP_PAUSE = 5.0  # seconds it leaves a server that is away alone, rather than retrying per message
 SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
-
-
-def build_service(settings: Any) -> Service:
-    """Open the store, load the rules and the secret: everything a worker needs."""
-    password = settings.database.password.reveal() if settings.database.password else None
-    store.open_database(settings.database.url, password)
-    configured = settings.support.secret.reveal_optional() if settings.support.secret else None
-    secret = store.shared_secret(configured)
-    rules = RulesSource(settings.support.rules, settings.support.templates)
-    rules.load()
-    return Service(settings, rules, secret)
-
-
-def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: int = CONNECT_TRIES) -> MailboxConnection:
-    """A logged-in IMAP session, retried with backoff; TransientError after the last try."""
-    delay = 0.5
-    for attempt in range(1, tries + 1):
-        conn = MailboxConnection(settings.mailbox, settings.mailbox.password.reveal())
-        try:
-            conn.connect()
-            return conn
-        except TransientError:
-            if attempt == tries or (stop is not None and stop.is_set()):
-                raise
-            (stop.wait if stop else time.sleep)(delay)
-            delay = min(delay * 2, 30.0)
-    raise AssertionError("unreachable")
 
 
 class MailboxLock:
@@ -134,7 +106,7 @@ class Worker:
         """Breaches, warnings and auto-close, in one transaction."""
         ctx = self.service.context()
         with database.atomic():
-            clocks.check_sla_once(ctx)
+            cycle.check_sla_once(ctx)
             surveys.send_due(ctx)
 
     def flush_mail(self) -> int:

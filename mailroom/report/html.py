@@ -6,8 +6,8 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
-from mailroom.cli.report import percent
 from mailroom.report.figures import TARGET
+from mailroom.report.text import percent
 
 WIDE, NARROW, HEIGHT = 1160, 560, 260  # viewBox sizes; the page scales them to its columns
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 16, 44

@@ -51,6 +51,21 @@ def insert_row(model: type[pw.Model], data: dict[str, Any], *, unless_present: b
     return cursor.lastrowid if cursor.rowcount else None
 
 
+def insert_rows(model: type[pw.Model], rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows of `model` in multi-row statements; the query builder's per-value cost would dominate."""
+    if not rows:
+        return
+    db = _database(model)
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(_quote(f.column_name) for f in fields)
+    marks = "(" + ", ".join([db.param] * len(fields)) + ")"
+    for start in range(0, len(rows), 500):  # well under SQLite's limit on parameters
+        chunk = rows[start:start + 500]
+        params = [f.db_value(row[f.name]) for row in chunk for f in fields]
+        db.execute_sql(f"INSERT INTO {_quote(model._meta.table_name)} ({columns}) VALUES " + ", ".join([marks] * len(chunk)),
+                      params)
+
+
 def update_row(model: type[pw.Model], pk: Any, data: dict[str, Any], **unless_changed: Any) -> int:
     """UPDATE the fields in `data` of the row with primary key `pk`; answer the rows changed.
 

@@ -16,7 +16,8 @@ import pytest
 
 from mailroom import clock
 from mailroom.config.loader import load_settings
-from mailroom.daemon.worker import Worker, build_service
+from mailroom.daemon.wiring import build_service
+from mailroom.daemon.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = "support@example.com"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailroom.adapters.escalation import OpsgenieEscalator
-from mailroom.app import alerting, clocks, tickets
+from mailroom.app import alerting, clocks, cycle, tickets
 from mailroom.app.context import Context
 from mailroom.config.loader import load_settings
 from mailroom.rules.ruleset import parse_rules
@@ -116,9 +116,9 @@ def test_opening_starts_the_policy_s_clocks(ctx: Context) -> None:
 def test_unanswered_p1_raises_exactly_one_alert(ctx: Context) -> None:
     ticket = open_ticket(ctx, team="enterprise")
     due = T0 + timedelta(hours=1)
-    clocks.check_sla_once(at(ctx, due - timedelta(seconds=1)))
+    cycle.check_sla_once(at(ctx, due - timedelta(seconds=1)))
     assert alert_rows(ticket) == []
-    clocks.check_sla_once(at(ctx, due))
+    cycle.check_sla_once(at(ctx, due))
     rows = alert_rows(ticket)
     assert len(rows) == 1
     row = rows[0]
@@ -133,13 +133,13 @@ def test_unanswered_p1_raises_exactly_one_alert(ctx: Context) -> None:
     assert (first.state, first.breached_at, first.alert_alias) == ("breached", due, row.alias)
     assert Event.select().where((Event.ticket == ticket.id) & (Event.action == "breached")).count() == 1
     for minute in range(1, 51):
-        clocks.check_sla_once(at(ctx, due + timedelta(minutes=minute)))
+        cycle.check_sla_once(at(ctx, due + timedelta(minutes=minute)))
     assert len(alert_rows(ticket)) == 1
 
 
 def test_answer_after_the_breach_closes_the_alert(ctx: Context) -> None:
     ticket = open_ticket(ctx)
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
     later = T0 + timedelta(hours=2)
     assert clocks.agent_response(at(ctx, later), ticket, later, ANSWER, holding=False)
     rows = alert_rows(ticket)
@@ -152,7 +152,7 @@ def test_answer_before_due_raises_nothing(ctx: Context) -> None:
     ticket = open_ticket(ctx)
     reply = T0 + timedelta(minutes=30)
     assert clocks.agent_response(at(ctx, reply), ticket, reply, ANSWER, holding=False)
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=3)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=3)))
     assert alert_rows(ticket) == []
     assert (clock(ticket, "first_response").state, clock(ticket, "first_response").met_at) == ("met", reply)
 
@@ -163,7 +163,7 @@ def test_late_answer_before_any_check_is_a_breach_without_alert(ctx: Context) ->
     assert clocks.agent_response(at(ctx, late), ticket, late, ANSWER, holding=False)
     first = clock(ticket, "first_response")
     assert (first.state, first.breached_at, first.met_at) == ("breached", T0 + timedelta(hours=1), late)
-    clocks.check_sla_once(at(ctx, late))
+    cycle.check_sla_once(at(ctx, late))
     assert alert_rows(ticket) == []
 
 
@@ -173,13 +173,13 @@ def test_holding_reply_leaves_first_response_running(ctx: Context, text: str, ho
     reply = T0 + timedelta(minutes=10)
     assert not clocks.agent_response(at(ctx, reply), ticket, reply, text, holding=holding)
     assert clock(ticket, "first_response").state == "running"
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
     assert [r.action for r in alert_rows(ticket)] == ["open"]
 
 
 def test_holding_reply_closes_nothing(ctx: Context) -> None:
     ticket = open_ticket(ctx)
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
     late = T0 + timedelta(hours=2)
     clocks.agent_response(at(ctx, late), ticket, late, "We are on it!", holding=False)
     assert [r.action for r in alert_rows(ticket)] == ["open"]
@@ -206,15 +206,15 @@ def test_pending_pauses_resolution_for_two_hours(ctx: Context) -> None:
     clocks.agent_response(ctx, ticket, T0 + timedelta(minutes=10), ANSWER, holding=False)
     tickets.set_status(at(ctx, T0 + timedelta(hours=1)), ticket, "pending", "agent@example.com")
     assert clock(ticket, "resolution").state == "paused"
-    clocks.check_sla_once(at(ctx, T0 + timedelta(days=2)))  # a paused clock never breaches
+    cycle.check_sla_once(at(ctx, T0 + timedelta(days=2)))  # a paused clock never breaches
     assert clock(ticket, "resolution").state == "paused"
     tickets.set_status(at(ctx, T0 + timedelta(hours=3)), ticket, "open", "ops@bigcorp.com")
     resolution = clock(ticket, "resolution")
     assert (resolution.state, resolution.due_at) == ("running", T0 + timedelta(days=1, hours=2))
     assert resolution.warn_at == resolution.due_at - timedelta(minutes=15)
-    clocks.check_sla_once(at(ctx, T0 + timedelta(days=1, hours=1)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(days=1, hours=1)))
     assert clock(ticket, "resolution").state == "running"
-    clocks.check_sla_once(at(ctx, T0 + timedelta(days=1, hours=2)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(days=1, hours=2)))
     assert clock(ticket, "resolution").state == "breached"
 
 
@@ -229,7 +229,7 @@ def test_priority_change_replans_from_the_start(ctx: Context) -> None:
     assert (first.due_at, first.warn_at, first.escalate) == (T0 + timedelta(hours=1), T0 + timedelta(minutes=45), True)
     # P1 tracks a resolution that P3 did not: it counts from the ticket's creation.
     assert clock(ticket, "resolution").due_at == T0 + timedelta(days=1)
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
     assert [r.action for r in alert_rows(ticket)] == ["open"]
 
 
@@ -253,7 +253,7 @@ def test_page_and_solved_close_both(ctx: Context) -> None:
     opens = {r.alias: r.payload for r in alert_rows(ticket, "open")}
     assert opens[f"mailroom-ticket-{ticket.id}-page"]["responders"] == [{"type": "team", "name": "Enterprise"}]
     assert opens[f"mailroom-ticket-{ticket.id}-page-security"]["responders"] == [{"type": "team", "name": "security"}]
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
     solved = at(ctx, T0 + timedelta(hours=2))
     tickets.set_status(solved, ticket, "solved", "agent@example.com")
     closes = sorted(r.alias for r in alert_rows(ticket, "close"))
@@ -276,10 +276,10 @@ def test_paging_a_team_again_reopens_its_page(ctx: Context) -> None:
 
 def test_warning_is_mailed_once(ctx: Context) -> None:
     ticket = open_ticket(ctx)
-    clocks.check_sla_once(at(ctx, T0 + timedelta(minutes=44)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(minutes=44)))
     assert mails(ticket) == []
     for minute in (45, 46, 50):
-        clocks.check_sla_once(at(ctx, T0 + timedelta(minutes=minute)))
+        cycle.check_sla_once(at(ctx, T0 + timedelta(minutes=minute)))
     sent = mails(ticket)
     assert len(sent) == 1
     assert sent[0].recipients == ["support-team@example.com"]
@@ -293,7 +293,7 @@ def test_breach_is_mailed_without_opsgenie(db: None, tmp_path: Path) -> None:
     tickets.set_status(ctx, ticket, "open", "agent@example.com")
     clocks.customer_message(ctx, ticket, T0 + timedelta(minutes=1))
     before = len(mails(ticket))
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=3)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=3)))
     assert alert_rows(ticket) == []
     notices = mails(ticket)[before:]
     # Found already due, the clock is breached at once: no warning comes before the notice.
@@ -305,9 +305,9 @@ def test_solved_tickets_close_by_themselves(ctx: Context) -> None:
     ticket = open_ticket(ctx, "P3")
     solved_at = T0 + timedelta(hours=1)
     tickets.set_status(at(ctx, solved_at), ticket, "solved", "agent@example.com")
-    clocks.check_sla_once(at(ctx, solved_at + timedelta(days=4) - timedelta(seconds=1)))
+    cycle.check_sla_once(at(ctx, solved_at + timedelta(days=4) - timedelta(seconds=1)))
     assert Ticket.get_by_id(ticket.id).status == "solved"
-    clocks.check_sla_once(at(ctx, solved_at + timedelta(days=4)))
+    cycle.check_sla_once(at(ctx, solved_at + timedelta(days=4)))
     closed = Ticket.get_by_id(ticket.id)
     assert (closed.status, closed.closed_at) == ("closed", solved_at + timedelta(days=4))
     assert Event.select().where((Event.ticket == ticket.id) & (Event.detail == "solved → closed")).count() == 1
@@ -333,7 +333,7 @@ def test_clock_view_is_the_contract_s(ctx: Context) -> None:
         "breached_at": None,
         "alert": {"alias": f"mailroom-ticket-{ticket.id}-first_response", "state": "none", "last_error": None},
     }
-    clocks.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
+    cycle.check_sla_once(at(ctx, T0 + timedelta(hours=1)))
     view = clocks.clock_view(ticket)
     assert view["breached"] is True
     assert view["clocks"][0]["breached_at"] == "2026-11-30T11:00:00Z"
@@ -364,7 +364,7 @@ def flush_until_quiet(ctx: Context, escalator: OpsgenieEscalator, rows: list[Out
 def breached(ctx: Context) -> tuple[Ticket, Context]:
     ticket = open_ticket(ctx, team="enterprise")
     due = at(ctx, T0 + timedelta(hours=1))
-    clocks.check_sla_once(due)
+    cycle.check_sla_once(due)
     return ticket, due
 
 
@@ -456,7 +456,7 @@ def test_heartbeat_is_pinged_when_named(db: None, tmp_path: Path, opsgenie: Opsg
 def test_one_flush_sends_every_due_row(ctx: Context, opsgenie: OpsgenieServer, escalator: OpsgenieEscalator) -> None:
     opened = [open_ticket(ctx) for _ in range(12)]
     due = at(ctx, T0 + timedelta(hours=1))
-    clocks.check_sla_once(due)
+    cycle.check_sla_once(due)
     assert alerting.flush_alerts_once(due, escalator) == 12
     assert sorted(r.alias for r in opsgenie.creates()) == sorted(
         f"mailroom-ticket-{t.id}-first_response" for t in opened)

@@ -7,7 +7,7 @@ from typing import Any
 
 from mailroom import clock
 from mailroom.config.units import iso
-from mailroom.daemon.worker import connect_mailbox
+from mailroom.daemon.wiring import connect_mailbox
 from mailroom.errors import MailroomError
 from mailroom.store import queries as store
 from mailroom.store.models import Quarantined
