@@ -9,35 +9,19 @@ import ssl
 import threading
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import aiosmtplib
 
 from mailroom.errors import ConfigError
+from mailroom.ports import Item, Result
 
 log = logging.getLogger("mailroom.smtp")
 
 TIMEOUT = 30.0  # seconds per command; a slower server is treated as away and retried
 KEEP_OPEN = 10.0  # seconds an unused connection is kept: well under the idle timeouts servers use
 QUIT_TIMEOUT = 5.0  # seconds to wait for QUIT's answer on a connection we give up anyway
-State = Literal["sent", "retry", "failed"]
-Item = tuple[str, list[str], bytes]  # envelope sender, recipients, the mail's bytes
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Result:
-    """What became of one mail: sent, retry (for now) or failed (permanent), with a one-line error.
-
-    `refused` holds the recipients the server refused (address → "code message"); a mail can be
-    sent to some recipients and refused for others.
-    """
-
-    state: State
-    error: str | None = None
-    refused: dict[str, str] = field(default_factory=dict)
-    temporary: tuple[str, ...] = ()  # refused recipients worth another try (4xx)
 
 
 def one_line(text: Any, limit: int = 500) -> str:

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailroom import backoff as retry
-from mailroom.adapters.escalation import MESSAGE_MAX, TAGS_MAX, Alert, Escalator, Outcome, shorten
 from mailroom.app.context import Context
 from mailroom.config.units import iso
+from mailroom.ports import MESSAGE_MAX, TAGS_MAX, Alert, Escalator, Outcome, shorten
 from mailroom.sla import deadlines as sla
 from mailroom.store import queries as store
 from mailroom.store.models import Clock, OutboxItem, Page, Ticket, database

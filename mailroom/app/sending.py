@@ -6,15 +6,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from mailroom import backoff as retry
-from mailroom.adapters.smtp import Result
 from mailroom.app import outbound
+from mailroom.ports import Result
 from mailroom.store import queries as store
 from mailroom.store.models import Message, OutboxItem, Ticket, database
 from mailroom.store.prepared import update_row
 
 if TYPE_CHECKING:
-    from mailroom.adapters.smtp import MailSender
     from mailroom.app.context import Context
+    from mailroom.ports import MailSender
 
 log = logging.getLogger("mailroom.sending")
 

@@ -11,16 +11,14 @@ from types import SimpleNamespace
 import pytest
 
 from mailroom.adapters.escalation import (
-    DETAILS_MAX,
-    Alert,
     OpsgenieEscalator,
-    Outcome,
     PagerDutyEscalator,
     WebhookEscalator,
     build_escalator,
     classify,
 )
 from mailroom.errors import ConfigError
+from mailroom.ports import DETAILS_MAX, Alert, Outcome
 from tests.harness.opsgenie import OpsgenieServer, load_validator
 
 ALIAS = "mailroom-ticket-42-first_response"

@@ -19,13 +19,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from mailroom.adapters.smtp import Item, MailSender, Result
+from mailroom.adapters.smtp import MailSender
 from mailroom.app import outbound
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, store_message
 from mailroom.app.sending import flush_mail_once
 from mailroom.mail.message import Inbound
 from mailroom.mail.mime import Attachment as InboundFile
+from mailroom.ports import Item, Result
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
 from mailroom.store.models import Clock, Event, Message, OutboxItem, Ticket, database
