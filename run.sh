@@ -39,6 +39,10 @@ case "${1-}" in
     need dovecot dovecot-imapd
     need openssl openssl
     need chromium chromium
+    # The checks that keep the code's shape: style, the import contracts, the types.
+    "$VENV/bin/ruff" check mailroom tests bench
+    "$VENV/bin/lint-imports" --no-cache
+    "$VENV/bin/mypy"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   demo)

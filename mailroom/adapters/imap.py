@@ -223,11 +223,10 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, TransientError):
-            return False
+            return
         if isinstance(exc, CONNECTION_ERRORS):
             self.conn.close()
             cfg = self.conn.cfg
             raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {exc or type(exc).__name__}") from exc
-        return False

@@ -228,8 +228,8 @@ async def _send_one(client: aiosmtplib.SMTP, sender: str, recipients: list[str],
         return Result("failed", one_line(exc))
     answers = {address: f"{r.code} {one_line(r.message)}" for address, r in refused.items()}
     temporary = tuple(a for a, r in refused.items() if 400 <= r.code < 500)
-    error = ("refused for " + "; ".join(f"{a}: {m}" for a, m in answers.items())) if answers else None
-    return Result("sent", error, answers, temporary)
+    partly = ("refused for " + "; ".join(f"{a}: {m}" for a, m in answers.items())) if answers else None
+    return Result("sent", partly, answers, temporary)
 
 
 async def _quietly_close(client: aiosmtplib.SMTP, quit_first: bool = False) -> None:

@@ -94,7 +94,7 @@ def _refuse(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound,
 def apply_commands(ctx: Context, ticket: Ticket, block: CommandBlock, actor: str) -> None:
     """Apply a valid command block to the ticket, each recorded in its event log."""
     for command in block.commands:
-        name, arg = command.name, command.argument
+        name, arg = command.name, command.argument or ""
         if name == "status":
             tickets.set_status(ctx, ticket, arg, actor)
         elif name == "priority" and ticket.priority != arg:

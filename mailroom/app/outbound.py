@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,7 +242,7 @@ def _team_mail(
 
 
 def _sla_mail(ctx: Context, ticket: Ticket, clock: Clock, template: str, headline: str) -> None:
-    zone = getattr(template_values.ticket_calendar(ctx, ticket), "zone", None) or ctx.now.tzinfo
+    zone = getattr(template_values.ticket_calendar(ctx, ticket), "zone", None) or ctx.now.tzinfo or UTC
     shown = wording.clock_values(clock.metric, clock.due_at or ctx.now, zone, ctx.now)
     values = template_values.values(ctx, ticket, customer_name=ticket.requester_name or "", clock=shown)
     to = [*_team_addresses(ctx, ticket), *([ticket.assignee] if ticket.assignee else [])]

@@ -267,6 +267,8 @@ def match(ctx: Context, message: Inbound) -> SurveyAnswer | None:
     """Read `message` as a survey answer (an answer address, or a rated reply to our survey mail)."""
     found = _answer_address(ctx, message)
     replied = _survey_replied_to(message)
+    token: str | None
+    rating: str | None
     if found is not None:
         token, rating = found
         comment = comment_of(message.new_text)
@@ -288,6 +290,7 @@ def match(ctx: Context, message: Inbound) -> SurveyAnswer | None:
             why = f"token of ticket {target} in a reply to ticket {replied.ticket_id}'s survey"
             return SurveyAnswer(replied.ticket_id, rating, comment, True, why)
     else:
+        assert replied is not None  # no token: a rated reply to our survey mail
         target = replied.ticket_id
     ticket = Ticket.get_or_none(Ticket.id == target)
     if ticket is None:

@@ -20,7 +20,7 @@ def _decision_record(decision: Any) -> dict:
     """The parts of the routing decision the ticket keeps for later steps (ack, survey, SLA)."""
     return {
         "ack": decision.ack,
-        "links": [asdict(link) if is_dataclass(link) else link for link in decision.links],
+        "links": [asdict(link) if is_dataclass(link) and not isinstance(link, type) else link for link in decision.links],
         "survey": decision.survey,
         "notify": list(decision.notify),
         "page": decision.page,

@@ -58,7 +58,7 @@ def clean(value: str | None) -> str:
 
 def valid_message_id(message_id: str | None) -> bool:
     """True for a `<…>` Message-ID that can be written verbatim."""
-    return bool(message_id) and len(message_id) <= 900 and bool(_MESSAGE_ID.match(message_id))
+    return message_id is not None and len(message_id) <= 900 and bool(_MESSAGE_ID.match(message_id))
 
 
 def tagged_subject(subject: str, ticket_tag: str, ticket_id: int | None) -> str:
@@ -165,7 +165,8 @@ def render_check(templates_dir: str | Path, names: list[str] | tuple[str, ...]) 
             try:
                 render(templates_dir, name, values)
             except TemplateError as exc:
-                where = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
+                line = getattr(exc, "lineno", None)
+                where = f":{line}" if line else ""
                 problems.append(f"{Path(templates_dir) / name}{where}: {exc.message or exc} ({label} values)")
                 break
     return problems

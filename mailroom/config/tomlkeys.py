@@ -163,7 +163,7 @@ class Table:
 
     def secret(self, key: str, default_env: str | None = None) -> Secret | None:
         """The secret in `key`, `key_env` or `key_file`; None when none is given and no default."""
-        forms = {"inline": key, "env": f"{key}_env", "file": f"{key}_file"}
+        forms: dict[Source, str] = {"inline": key, "env": f"{key}_env", "file": f"{key}_file"}
         given: dict[Source, str] = {}
         for source, name in forms.items():
             if name in self.data:

@@ -54,19 +54,19 @@ def nobody_can_reach(folder: Path) -> bool:
 
 def parse(raw: bytes) -> EmailMessage:
     """A raw mail as an EmailMessage."""
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=email.policy.default)
 
 
 def text_of(msg: EmailMessage) -> str:
     """The plain-text body of a mail ("" when it has none)."""
     part = msg.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""  # type: ignore[union-attr]
+    return part.get_content() if part is not None else ""
 
 
 def html_of(msg: EmailMessage) -> str:
     """The HTML body of a mail ("" when it has none)."""
     part = msg.get_body(preferencelist=("html",))
-    return part.get_content() if part is not None else ""  # type: ignore[union-attr]
+    return part.get_content() if part is not None else ""
 
 
 class StampedDelivery:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import cast
 
 from mailparser.dates import parse_mail_date
 from mailparser.utils import get_addresses
@@ -197,7 +198,7 @@ def _date(value: str | None, arrived_at: datetime, defects: list[str]) -> dateti
     text = unfold(value).strip()
     selected = parse_mail_date(text).value
     if selected is not None:
-        return selected
+        return cast(datetime, selected)
     # Then forms mail-parser refuses: no zone (read as UTC), or ISO 8601 from scripts.
     for reader in (parsedate_to_datetime, datetime.fromisoformat):
         try:

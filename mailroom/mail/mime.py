@@ -170,7 +170,8 @@ def _attached_message(part: Message, ctype: str, name: str | None, hint: str | N
         content = b""
     inner = part.get_payload()
     if not name and ctype == "message/rfc822" and isinstance(inner, list) and inner:
-        subject = decode_subject(inner[0].get("subject"), hint)
+        first = inner[0]
+        subject = decode_subject(None if isinstance(first, str) else first.get("subject"), hint)
         name = f"{subject[:100]}.eml" if subject else None
     return name, content
 

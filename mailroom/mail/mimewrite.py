@@ -196,7 +196,8 @@ def _disposition(filename: str) -> str:
     value = "utf-8''" + quote(filename, safe=_PARAM_SAFE, errors="replace")
     if len(f"Content-Disposition: attachment; filename*={value}") <= LIMIT:
         return f"Content-Disposition: attachment; filename*={value}\r\n"
-    pieces, start = [], 0
+    pieces: list[str] = []
+    start = 0
     while start < len(value):
         prefix = f" filename*{len(pieces)}*="
         end = start + LIMIT - len(prefix) - 1  # room for the ";" between pieces

@@ -23,8 +23,12 @@ class Threading:
 def tag_pattern(ticket_tag: str) -> re.Pattern[str]:
     """The subject tag as a regex: `[Support #{id}]` → `\\[Support\\s*\\#(\\d+)\\]`, spacing-tolerant."""
     before, _, after = ticket_tag.partition("{id}")
-    loose = lambda s: r"\s*".join(re.escape(part) for part in s.split())  # noqa: E731
-    return re.compile(loose(before) + r"\s*(\d{1,12})\s*" + loose(after), re.IGNORECASE)
+    return re.compile(_loose(before) + r"\s*(\d{1,12})\s*" + _loose(after), re.IGNORECASE)
+
+
+def _loose(text: str) -> str:
+    """`text` as a regex in which any run of blanks matches any other."""
+    return r"\s*".join(re.escape(part) for part in text.split())
 
 
 def tagged_ticket(subject: str, ticket_tag: str) -> int | None:

@@ -246,11 +246,13 @@ def build_report(since: date | None, until: date | None, team: str | None, now: 
     days: set[date] = set()
     for ticket_id, t_team, priority, status, created_raw, answered_raw, decision in raw_rows(rows):
         created_at = instant(created_raw)
+        assert created_at is not None  # the column is NOT NULL
         info[ticket_id] = (t_team, priority, _week(created_at))
         days.add(created_at.date())
         solved += status in SOLVED_STATUSES
-        if answered_raw is not None:
-            ttfr.append(calendars.of(priority, decision).seconds(created_at, instant(answered_raw)))
+        answered_at = instant(answered_raw)
+        if answered_at is not None:
+            ttfr.append(calendars.of(priority, decision).seconds(created_at, answered_at))
     ttfr.sort()
 
     first, following = _clock_tallies(where, now, info)
@@ -302,7 +304,9 @@ def _clock_tallies(where: pw.Expression, now: datetime, info: dict[int, tuple[st
             latest_first[ticket_id] = outcome  # a re-created clock (priority change) replaces the old
         else:
             following.add(outcome)
-    total, by_team, by_priority = Tally(), defaultdict(Tally), defaultdict(Tally)
+    total = Tally()
+    by_team: dict[str, Tally] = defaultdict(Tally)
+    by_priority: dict[str, Tally] = defaultdict(Tally)
     weeks: dict[str, Tally] = defaultdict(Tally)
     for ticket_id, outcome in latest_first.items():
         t_team, priority, week = info[ticket_id]

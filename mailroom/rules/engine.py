@@ -170,7 +170,7 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, re.Pattern):
-        return value.pattern
+        return str(value.pattern)
     return str(value)
 
 

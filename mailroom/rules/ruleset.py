@@ -219,7 +219,7 @@ class _Reader:
 
     def priority(self, value: Any, mark: Mark) -> str | None:
         if value in PRIORITIES:
-            return value
+            return str(value)
         self.problems.add(mark, f"unknown priority {kind(value)}: expected P1, P2, P3, P4 or P5")
         return None
 

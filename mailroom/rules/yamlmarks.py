@@ -26,7 +26,7 @@ class Mark:
         return cls(mark.line + 1, mark.column + 1)
 
 
-class MarkedMap(dict):
+class MarkedMap(dict[Any, Any]):
     """A mapping that remembers where it, each of its keys and each of its values start."""
 
     def __init__(self, *args: Any, mark: Mark | None = None) -> None:
@@ -44,7 +44,7 @@ class MarkedMap(dict):
         return self.value_marks.get(key, self.mark)
 
 
-class MarkedList(list):
+class MarkedList(list[Any]):
     """A list that remembers where it and each of its items start."""
 
     def __init__(self, *args: Any, mark: Mark | None = None) -> None:
@@ -65,7 +65,7 @@ _PATTERN = re.compile(r"^[^@\s]*@?[^@\s]+$")
 _SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeBase):
+class _Loader(_SafeBase):  # type: ignore[misc]  # PyYAML's loaders are untyped
     """SafeLoader whose mappings and lists carry marks; duplicate keys are noted, not dropped silently."""
 
     def __init__(self, stream: str) -> None:

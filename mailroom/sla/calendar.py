@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -51,7 +52,7 @@ class Calendar:
 
     @classmethod
     def business(
-        cls, name: str, timezone: str, week: dict[str, Ranges] | tuple[Ranges, ...], holidays=()
+        cls, name: str, timezone: str, week: dict[str, Ranges] | tuple[Ranges, ...], holidays: Iterable[date] = ()
     ) -> Calendar:
         """Weekly hours (by day name or Monday-first tuple) in a zone, with holidays off."""
         if isinstance(week, dict):
@@ -150,12 +151,12 @@ class Calendar:
             return []
         return [(self._instant(day, start), self._instant(day, end)) for start, end in self.week[day.weekday()]]
 
-    def _days_from(self, start: datetime):
+    def _days_from(self, start: datetime) -> Iterator[date]:
         day = start.astimezone(self.zone).date()
         for offset in range(_HORIZON_DAYS):
             yield day + timedelta(days=offset)
 
-    def _intervals_from(self, start: datetime):
+    def _intervals_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         for day in self._days_from(start):
             yield from self.intervals(day)
 

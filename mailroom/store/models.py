@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -15,6 +15,10 @@ database = pw.DatabaseProxy()
 
 class UtcDateTimeField(pw.DateTimeField):
     """Aware UTC datetimes in Python, naive UTC in the database (portable across engines)."""
+
+    if TYPE_CHECKING:  # peewee has no types: say what an instance's attribute holds
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        def __set__(self, instance: Any, value: Any) -> None: ...
 
     def db_value(self, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is not None:
@@ -35,6 +39,10 @@ class UtcDateTimeField(pw.DateTimeField):
 
 class JsonField(pw.TextField):
     """A JSON document kept as text, so SQLite and PostgreSQL store it alike."""
+
+    if TYPE_CHECKING:  # peewee has no types: say what an instance's attribute holds
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        def __set__(self, instance: Any, value: Any) -> None: ...
 
     def db_value(self, value: Any) -> Any:
         return None if value is None else json.dumps(value, sort_keys=True)
@@ -59,7 +67,7 @@ class BaseModel(pw.Model):
         if only is not None or not meta.auto_increment:
             return super().save(force_insert=force_insert, only=only)
         pk_name = meta.primary_key.name
-        if self._pk is None:
+        if self._pk is None:  # type: ignore[has-type]
             data = {name: value for name, value in self.__data__.items() if name != pk_name}
             self._populate_unsaved_relations(data)
             self._pk = insert_row(type(self), data)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -109,18 +109,18 @@ class _Handler:
         answer = self.owner._fault_for(envelope, "DATA")
         if answer:
             return answer
-        raw = cast(bytes, envelope.original_content or b"")
+        raw = envelope.original_content or b""
         auth = session.auth_data
         record = Received(
             mail_from=envelope.mail_from or "",
             rcpt_tos=list(envelope.rcpt_tos),
             raw=raw,
-            message=cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default)),
+            message=email.message_from_bytes(raw, policy=email.policy.default),
             received_at=datetime.now(UTC),
             peer=tuple(session.peer[:2]) if isinstance(session.peer, tuple) else None,
             auth_user=auth.login.decode() if isinstance(auth, LoginPassword) else None,
             # session.ssl is only set by STARTTLS; implicit TLS shows on the transport.
-            tls=session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
+            tls=session.ssl is not None or (server.transport is not None and server.transport.get_extra_info("ssl_object") is not None),
             mail_options=list(envelope.mail_options),
         )
         if self.owner._routes is not None:
