@@ -28,10 +28,15 @@ def now() -> datetime:
             return datetime.now(UTC) + timedelta(seconds=float(text))
         if text:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+            return value if value.tzinfo else as_utc(value)
     if _fixed is not None:
         return _fixed
     return datetime.now(UTC) + _offset
+
+
+def as_utc(instant: datetime) -> datetime:
+    """`instant` in UTC; a naive one is UTC already (that is how the database keeps them)."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def set_now(instant: datetime | None) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import imapclient
 from imapclient.exceptions import IMAPClientError
 
+from mailroom.clock import as_utc
 from mailroom.errors import TransientError
 
 log = logging.getLogger("mailroom.imap")
@@ -142,7 +143,7 @@ class MailboxConnection:
             if not item or b"BODY[]" not in item:
                 continue  # expunged by someone else meanwhile
             arrived = item.get(b"INTERNALDATE") or datetime.now(UTC)
-            arrived = arrived.astimezone(UTC) if arrived.tzinfo else arrived.replace(tzinfo=UTC)
+            arrived = as_utc(arrived)
             out.append(Fetched(uid, bytes(item[b"BODY[]"]), arrived))
         return out
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 import threading
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 
 import aiosmtplib
 
+from mailroom.config.hosts import is_loopback
 from mailroom.errors import ConfigError
 from mailroom.ports import Item, Result
 
@@ -28,15 +28,6 @@ def one_line(text: Any, limit: int = 500) -> str:
     """A server's answer or an exception on one line, capped."""
     return " ".join(str(text).split())[:limit]
 
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses: the only hosts plain SMTP may talk to."""
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class _Client(aiosmtplib.SMTP):

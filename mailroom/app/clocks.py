@@ -35,10 +35,7 @@ CLOSE_SOLVED_AFTER = timedelta(days=4)
 
 def policy_of(ctx: Context, ticket: Ticket) -> tuple[Policy, Calendar]:
     """The ticket's SLA policy (priority, a rule's named policy, inline overrides) and its calendar."""
-    decision = ticket.decision or {}
-    inline = decision.get("sla_override")
-    name = sla.policy_name(ticket.priority, decision)
-    policy = ctx.rules.resolve_policy(ticket.priority, name, inline if isinstance(inline, dict) else None)
+    policy = ticket.decision.policy(ctx.rules, ticket.priority)
     return policy, ctx.rules.calendar_for(policy)
 
 
@@ -187,11 +184,9 @@ def _paused_so_far(ticket: Ticket) -> dict[int, timedelta]:
 
 def priority_changed(ctx: Context, ticket: Ticket) -> None:
     """Re-plan the running and paused clocks from their start under the new priority's policy."""
-    decision = dict(ticket.decision or {})
-    if decision.get("policy_name") != ticket.priority:
+    if ticket.decision.policy_name != ticket.priority:
         # An engineer's priority outranks the policy the routing rules chose.
-        decision["policy_name"] = ticket.priority
-        ticket.decision = decision
+        ticket.decision = ticket.decision.with_policy(ticket.priority)
         ticket.save()
     policy, calendar = policy_of(ctx, ticket)
     paused = _paused_so_far(ticket)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mailbox
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ def _arrival(raw: bytes) -> datetime:
         if line.lower().startswith("date:"):
             try:
                 value = parsedate_to_datetime(line[5:].strip())
-                return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+                return clock.as_utc(value)
             except (TypeError, ValueError):
                 break
     return clock.now()

@@ -80,7 +80,7 @@ def acknowledge(ctx: Context, ticket: Ticket, row: Message, message: Inbound, ma
         ticket,
         customer_name=ticket.requester_name or message.from_name or "",
         due=wording.due_view(clock.due_at if clock else None, template_values.ticket_calendar(ctx, ticket), ctx.now),
-        links=wording.link_values((ticket.decision or {}).get("links")),
+        links=wording.link_values(ticket.decision.links),
     )
     subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
     topic = message.header("Thread-Topic") or ticket.subject
@@ -125,10 +125,9 @@ def survey_mail(ctx: Context, ticket: Ticket, token: str, choices: list[tuple[st
 
 
 def _ack_refusal(ctx: Context, ticket: Ticket, row: Message, machine: str | None) -> str | None:
-    decision = ticket.decision or {}
     if machine:
         return machine
-    if "ack" in decision and decision["ack"] in (False, None):
+    if not ticket.decision.acknowledges:
         return "the rules say no acknowledgement"
     if ticket.source == "agent":
         return "ticket opened by an engineer (#requester)"
@@ -164,8 +163,7 @@ def _auto_replies_last_hour(ctx: Context, address: str) -> int:
 
 
 def _ack_template(ctx: Context, ticket: Ticket) -> str:
-    chosen = (ticket.decision or {}).get("ack", "ack")
-    name = chosen if isinstance(chosen, str) and chosen else "ack"
+    name = ticket.decision.ack_template
     if name != "ack" and not compose.has_template(ctx.settings.support.templates, name):
         # `rules check` refuses a missing template; one deleted since falls back to the default.
         store.record_event(ticket.id, ctx.now, "mail", "template missing", f"{name}: the default ack was used")
@@ -212,7 +210,7 @@ def breach_notice(ctx: Context, ticket: Ticket, clock: Clock) -> None:
 
 def _team_addresses(ctx: Context, ticket: Ticket) -> list[str]:
     team = (getattr(ctx.rules, "teams", None) or {}).get(ticket.team)
-    return [*(getattr(team, "notify", None) or ()), *((ticket.decision or {}).get("notify") or ())]
+    return [*(getattr(team, "notify", None) or ()), *ticket.decision.notify]
 
 
 def _team_mail(

@@ -143,7 +143,7 @@ def status_changed(ctx: Context, ticket: Ticket, old: str, new: str) -> None:
 
 
 def _no_survey_reason(ctx: Context, ticket: Ticket) -> str | None:
-    if (ticket.decision or {}).get("survey") is False:
+    if ticket.decision.survey is False:
         return "a rule says no survey"
     if ticket.source == "import":
         return "imported ticket"

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
-from typing import Any
-
 from mailroom.app import clocks, outbound, surveys
 from mailroom.app.context import Context
 from mailroom.mail.message import Inbound
 from mailroom.mail.threader import Threading
 from mailroom.rules.engine import decide
+from mailroom.rules.routing import Routing
 from mailroom.store import queries as store
 from mailroom.store.models import Message, Ticket
 
 STATUSES = ("new", "open", "pending", "solved", "closed")
-
-
-def _decision_record(decision: Any) -> dict:
-    """The parts of the routing decision the ticket keeps for later steps (ack, survey, SLA)."""
-    return {
-        "ack": decision.ack,
-        "links": [asdict(link) if is_dataclass(link) and not isinstance(link, type) else link for link in decision.links],
-        "survey": decision.survey,
-        "notify": list(decision.notify),
-        "page": decision.page,
-        "policy_name": decision.policy_name,
-        "sla_override": decision.sla_override,
-        "rules": [hit.name for hit in decision.matched],
-    }
 
 
 def open_ticket(
@@ -60,7 +44,7 @@ def open_ticket(
         reply_to=None if requester else message.reply_to,
         assignee=decision.assign,
         source="import" if imported else ("agent" if opened_by else "mail"),
-        decision=_decision_record(decision),
+        decision=Routing.of(decision),
         created_at=message.arrived_at,
         updated_at=ctx.now,
         closed_at=ctx.now if imported else None,

@@ -51,9 +51,7 @@ def message_values(row: Message | None, message: Inbound | None) -> dict[str, An
 
 def ticket_calendar(ctx: Context, ticket: Ticket) -> Any:
     """The business calendar of the ticket's SLA policy, as the rules now define it."""
-    decision = ticket.decision or {}
     try:
-        policy = ctx.rules.resolve_policy(ticket.priority, decision.get("policy_name"), decision.get("sla_override"))
-        return ctx.rules.calendar_for(policy)
+        return ctx.rules.calendar_for(ticket.decision.policy(ctx.rules, ticket.priority))
     except (AttributeError, KeyError, TypeError, ValueError):
         return None  # times are then shown in UTC

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 import re
 import tomllib
@@ -11,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mailroom.config.hosts import is_loopback
 from mailroom.config.settings import (
     DatabaseSettings,
     EscalationSettings,
@@ -159,20 +159,11 @@ def _check_known_keys(data: dict[str, Any]) -> None:
                 raise _unknown(f"{name}.{key}", "key", key, known)
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 def _security(table: Table, default: str) -> tuple[str, str]:
     host = table.required("host")
     security = table.choice("security", SECURITY, default)
-    if security == "none" and not _is_loopback(host):
+    if security == "none" and not is_loopback(host):
         raise table.error("security", f'"none" is only allowed for a loopback host, not "{host}"')
     return host, security
 

@@ -58,9 +58,9 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime) -> dict[str, st
     limit = now - stale_after
     last_poll = Mailbox.select(pw.fn.MAX(Mailbox.last_poll_at)).scalar()
     if isinstance(last_poll, str):  # SQLite aggregates lose the column's type
-        last_poll = datetime.fromisoformat(last_poll).replace(tzinfo=now.tzinfo)
-    elif last_poll is not None and last_poll.tzinfo is None:
-        last_poll = last_poll.replace(tzinfo=now.tzinfo)
+        last_poll = datetime.fromisoformat(last_poll)
+    if last_poll is not None:
+        last_poll = clock.as_utc(last_poll)
     poll = None
     if (last_poll or started_at) < limit:
         errors = [m.last_error for m in Mailbox.select() if m.last_error]

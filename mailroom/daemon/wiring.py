@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from mailroom.adapters.imap import MailboxConnection
+from mailroom.backoff import doubling
 from mailroom.daemon.service import Service
 from mailroom.errors import TransientError
 from mailroom.rules.source import RulesSource
@@ -28,7 +29,6 @@ def build_service(settings: Any) -> Service:
 
 def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: int = CONNECT_TRIES) -> MailboxConnection:
     """A logged-in IMAP session, retried with backoff; TransientError after the last try."""
-    delay = 0.5
     for attempt in range(1, tries + 1):
         conn = MailboxConnection(settings.mailbox, settings.mailbox.password.reveal())
         try:
@@ -37,6 +37,5 @@ def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: i
         except TransientError:
             if attempt == tries or (stop is not None and stop.is_set()):
                 raise
-            (stop.wait if stop else time.sleep)(delay)
-            delay = min(delay * 2, 30.0)
+            (stop.wait if stop else time.sleep)(doubling(attempt, 0.5, 30.0))
     raise AssertionError("unreachable")

@@ -8,13 +8,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import cast
 
 from mailparser.dates import parse_mail_date
 from mailparser.utils import get_addresses
 
+from mailroom.clock import as_utc
 from mailroom.errors import UnparseableMessage
 from mailroom.mail.htmltext import as_text, decode_words, storable
 from mailroom.mail.mime import (
@@ -89,7 +90,7 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
     raw = bytes(raw)
     if not raw or raw.isspace():
         raise UnparseableMessage("empty message")
-    arrived_at = _utc(arrived_at)
+    arrived_at = as_utc(arrived_at)
     defects: list[str] = []
     digest = hashlib.sha256(raw).hexdigest()
     try:
@@ -202,16 +203,13 @@ def _date(value: str | None, arrived_at: datetime, defects: list[str]) -> dateti
     # Then forms mail-parser refuses: no zone (read as UTC), or ISO 8601 from scripts.
     for reader in (parsedate_to_datetime, datetime.fromisoformat):
         try:
-            return _utc(reader(text))
+            return as_utc(reader(text))
         except (TypeError, ValueError, IndexError, OverflowError):
             pass
     defects.append("date unreadable; arrival time used")
     return arrived_at
 
 
-def _utc(moment: datetime) -> datetime:
-    """A datetime in UTC; a naive one is taken to be UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _return_path(value: str | None) -> str | None:

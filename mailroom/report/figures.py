@@ -11,9 +11,10 @@ from typing import Any
 
 import peewee as pw
 
+from mailroom.clock import as_utc
 from mailroom.config.units import format_duration, iso
+from mailroom.rules.routing import Routing
 from mailroom.sla.calendar import Calendar
-from mailroom.sla.deadlines import policy_name
 from mailroom.store.models import Clock, Rating, Survey, Ticket
 
 TARGET = 0.95
@@ -156,11 +157,9 @@ class Calendars:
         key = f"{priority}|{decision if isinstance(decision, str) else json.dumps(decision, sort_keys=True)}"
         found = self._by_key.get(key)
         if found is None:
-            routing = (json.loads(decision) if isinstance(decision, str) else decision) or {}
-            override = routing.get("sla_override")
+            routing = Routing.from_json(json.loads(decision) if isinstance(decision, str) else decision)
             try:
-                name = policy_name(priority, routing)
-                policy = self.rules.resolve_policy(priority, name, override if isinstance(override, dict) else None)
+                policy = routing.policy(self.rules, priority)
                 calendar = self.rules.calendar_for(policy)
             except (KeyError, TypeError, ValueError):
                 calendar = Calendar.always()
@@ -187,7 +186,7 @@ def instant(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(value)
 
 
 def _week(instant: datetime) -> str:

@@ -27,7 +27,7 @@ from mailroom.rules.yamlmarks import (
     load_marked,
     suggest,
 )
-from mailroom.sla.calendar import Calendar, Duration
+from mailroom.sla.calendar import Calendar
 from mailroom.sla.policies import PRIORITIES, Policy, override
 
 SECTIONS = ("version", "calendars", "sla", "agents", "teams", "defaults", "rules", "tests")
@@ -111,20 +111,10 @@ class Rules:
         base = self.sla.get(name or priority) or self.sla.get(priority) or self.sla["P3"]
         return override(base, inline)
 
-    def policy_for(self, decision: Any) -> Policy:
-        """The effective policy of a decision (or any object with priority, policy_name, sla_override)."""
-        return self.resolve_policy(
-            decision.priority, getattr(decision, "policy_name", None), getattr(decision, "sla_override", None)
-        )
-
     def calendar_for(self, policy: Policy) -> Calendar:
         """The calendar a policy counts in (24x7 if the rules no longer define it)."""
         return self.calendars.get(policy.calendar) or Calendar.always(policy.calendar)
 
-    def due(self, policy: Policy, metric: str, start: Any) -> Any:
-        """When `metric` of `policy` falls due, counted from `start`; None if it is not tracked."""
-        length: Duration | None = getattr(policy, metric)
-        return None if length is None else self.calendar_for(policy).due(start, length)
 
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from mailroom.clock import as_utc
 from mailroom.config.units import split_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -94,7 +95,7 @@ class Calendar:
 
     def add(self, start: datetime, working: timedelta) -> datetime:
         """The instant (UTC) when `working` time has passed, counting only working hours."""
-        start = _utc(start)
+        start = as_utc(start)
         if working <= _ZERO:
             return start
         if self.is_24x7:
@@ -112,7 +113,7 @@ class Calendar:
 
     def working_between(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (zero when `end` is not after `start`)."""
-        start, end = _utc(start), _utc(end)
+        start, end = as_utc(start), as_utc(end)
         if end <= start:
             return _ZERO
         if self.is_24x7:
@@ -132,12 +133,12 @@ class Calendar:
         """True when `at` is working time."""
         if self.is_24x7:
             return True
-        at = _utc(at)
+        at = as_utc(at)
         return any(opens <= at < closes for opens, closes in self.intervals(at.astimezone(self.zone).date()))
 
     def next_open(self, at: datetime) -> datetime:
         """`at` itself when it is working time, else the next opening (UTC)."""
-        at = _utc(at)
+        at = as_utc(at)
         if self.is_24x7:
             return at
         for opens, closes in self._intervals_from(at):
@@ -173,8 +174,3 @@ def _zone(name: str) -> tzinfo:
     return UTC if name.upper() == "UTC" else ZoneInfo(name)
 
 
-def _utc(instant: datetime) -> datetime:
-    # Naive datetimes are UTC throughout mailroom (that is how the database keeps them).
-    if instant.tzinfo is None:
-        return instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from mailroom.sla.calendar import Calendar, Duration
 from mailroom.sla.policies import PRIORITIES, Policy
@@ -20,13 +18,12 @@ def alert_alias(ticket_id: int, suffix: str) -> str:
     return f"{ALIAS_PREFIX}{ticket_id}-{suffix}"
 
 
-def policy_name(priority: str, decision: Mapping[str, Any] | None) -> str:
+def policy_name(priority: str, named: str | None) -> str:
     """Which policy a ticket follows: a policy a rule named, else its priority's.
 
     The routing decision records the priority itself as the policy when no rule named one;
     that record must not pin the ticket to its first priority once an engineer changes it.
     """
-    named = (decision or {}).get("policy_name")
     if not named or named in PRIORITIES:
         return priority
     return str(named)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
+from mailroom.clock import as_utc
+from mailroom.rules.routing import Routing
 from mailroom.store.prepared import insert_row, update_row
 
 database = pw.DatabaseProxy()
@@ -32,9 +34,7 @@ class UtcDateTimeField(pw.DateTimeField):
                 value = datetime.fromisoformat(value)
             except ValueError:
                 value = super().python_value(value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
+        return as_utc(value) if isinstance(value, datetime) else value
 
 
 class JsonField(pw.TextField):
@@ -49,6 +49,25 @@ class JsonField(pw.TextField):
 
     def python_value(self, value: Any) -> Any:
         return None if value is None else json.loads(value)
+
+
+class RoutingAccessor(pw.FieldAccessor):
+    """Reads and writes a ticket's routing as a Routing, whether given one or its JSON object."""
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        super().__set__(instance, Routing.from_json(value))
+
+
+class RoutingField(JsonField):
+    """A ticket's routing decision: a Routing in Python, its JSON object in the database."""
+
+    accessor_class = RoutingAccessor
+
+    def db_value(self, value: Any) -> Any:
+        return super().db_value(Routing.from_json(value).to_json())
+
+    def python_value(self, value: Any) -> Any:
+        return Routing.from_json(super().python_value(value))
 
 
 class BaseModel(pw.Model):
@@ -100,7 +119,7 @@ class Ticket(BaseModel):
     reply_to = pw.CharField(max_length=320, null=True)
     assignee = pw.CharField(max_length=320, null=True)
     source = pw.CharField(max_length=16, default="mail")  # mail | agent | import
-    decision = JsonField(default=dict)  # the routing decision: ack, links, survey, notify, policy
+    decision = RoutingField(default=dict)  # the routing decision: ack, links, survey, notify, policy
     linked_ticket = pw.IntegerField(null=True)
     created_at = UtcDateTimeField(index=True)
     updated_at = UtcDateTimeField()

@@ -10,6 +10,7 @@ import pytest
 from mailroom.mail.message import Inbound
 from mailroom.mail.mime import Attachment
 from mailroom.rules.engine import check_tests, decide, explain, format_explain
+from mailroom.rules.routing import Routing
 from mailroom.rules.ruleset import Link, parse_rules
 from mailroom.sla.calendar import Duration
 
@@ -264,7 +265,7 @@ def test_sla_by_name_and_inline_override():
     assert d.policy.first_response == Duration(15, "m") and d.policy.calendar == "always" and d.policy.escalate
     assert d.policy.warn_before == Duration(5, "m")
     assert d.sla_override == {"first_response": "15m", "warn_before": "5m"}
-    assert rules.policy_for(d) == d.policy
+    assert Routing.of(d).policy(rules, d.priority) == d.policy  # what the ticket keeps gives the same policy
     plain = decide(rules, mail("x@other.org", "down"))
     assert plain.policy_name == "P1" and plain.policy.first_response == Duration(15, "m")
     assert plain.policy.next_response == rules.sla["P1"].next_response  # other keys stay the priority's
@@ -367,3 +368,27 @@ def test_explain_without_a_match_and_ignored_mail():
     ignored = explain(rules, mail(headers=(("List-Id", "<x>"),)), ARRIVED)
     assert ignored["ignore"] is True and ignored["acknowledge"] is False
     assert "not sent" in format_explain(ignored)
+
+
+def test_the_routing_a_ticket_keeps_is_stored_as_the_same_json_object_and_read_back_alike():
+    rules = parse_rules(dedent("""\
+        version: 1
+        rules:
+        - name: billing
+          if: {subject: invoice}
+          then: {ack: billing_ack, survey: false, notify: [cfo@example.com], sla: {first_response: 2h},
+                 links: [{title: Billing FAQ, url: "https://example.com/faq"}]}
+        """))
+    kept = Routing.of(decide(rules, mail("a@example.org", "invoice overdue")))
+    stored = kept.to_json()
+    assert stored == {
+        "ack": "billing_ack", "links": [{"title": "Billing FAQ", "url": "https://example.com/faq"}],
+        "survey": False, "notify": ["cfo@example.com"], "page": False, "policy_name": "P3",
+        "sla_override": {"first_response": "2h"}, "rules": ["billing"],
+    }
+    assert Routing.from_json(json.loads(json.dumps(stored))) == kept
+    assert kept.acknowledges and kept.ack_template == "billing_ack"
+    # A ticket that never recorded one (older rows) takes every default, and stays stored as {}.
+    empty = Routing.from_json({})
+    assert empty.acknowledges and empty.ack_template == "ack" and empty.to_json() == {}
+    assert not Routing.from_json({"ack": None}).acknowledges

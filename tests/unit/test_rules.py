@@ -1,6 +1,6 @@
 """rules.yaml loading: every kind of error with its line and column, all at once; the typed model."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from textwrap import dedent, indent
 
@@ -8,6 +8,7 @@ import pytest
 
 from mailroom.errors import RulesError
 from mailroom.rules.engine import check_tests
+from mailroom.rules.routing import Routing
 from mailroom.rules.ruleset import Link, load_rules, parse_rules
 from mailroom.sla.calendar import Duration
 from mailroom.sla.policies import DEFAULT_MIN_WORDS
@@ -358,25 +359,20 @@ def test_holding_replies():
     assert not p3.is_holding("Restart the worker with --reset and the queue drains.")
 
 
-def test_policy_for_and_resolve_policy():
+def test_a_tickets_routing_gives_its_policy_and_resolve_policy_falls_back():
     rules = ok("""\
         version: 1
         sla:
           gold: {first_response: 30m, escalate: true}
         """)
-
-    class Decided:
-        priority = "P2"
-        policy_name = "gold"
-        sla_override = {"first_response": "10m"}
-
-    policy = rules.policy_for(Decided())
+    routing = Routing.from_json({"policy_name": "gold", "sla_override": {"first_response": "10m"}})
+    policy = routing.policy(rules, "P2")
     assert policy.name == "gold" and policy.first_response == Duration(10, "m") and policy.escalate
+    # A priority recorded as the policy follows the ticket's current priority.
+    assert Routing.from_json({"policy_name": "P3"}).policy(rules, "P1").name == "P1"
+    assert Routing.from_json({}).policy(rules, "P4").name == "P4"
     assert rules.resolve_policy("P4").name == "P4"
     assert rules.resolve_policy("P4", "gone-after-reload").name == "P4"
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    assert rules.due(rules.sla["P1"], "first_response", start) == start + timedelta(hours=1)
-    assert rules.due(rules.sla["gold"], "resolution", start) is None
 
 
 # ---- teams and agents -------------------------------------------------------------------------

@@ -120,10 +120,10 @@ def test_replan_from_the_start_keeps_past_pauses() -> None:
 
 
 def test_policy_name_follows_the_priority_unless_a_rule_named_one() -> None:
-    assert sla.policy_name("P1", {"policy_name": "P3"}) == "P1"
-    assert sla.policy_name("P1", {}) == "P1"
+    assert sla.policy_name("P1", "P3") == "P1"
+    assert sla.policy_name("P1", "") == "P1"
     assert sla.policy_name("P1", None) == "P1"
-    assert sla.policy_name("P1", {"policy_name": "enterprise"}) == "enterprise"
+    assert sla.policy_name("P1", "enterprise") == "enterprise"
 
 
 def test_alert_alias() -> None:
