@@ -21,9 +21,6 @@ class TransientError(MailroomError):
     """A server is away for now; the caller retries with backoff."""
 
 
-class PermanentError(MailroomError):
-    """A server refused for good; the caller records it and does not retry."""
-
 
 class UnparseableMessage(MailroomError):
     """A message that cannot be parsed or stored; it goes to quarantine with this reason."""

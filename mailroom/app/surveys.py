@@ -23,7 +23,6 @@ SCALES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 SATISFIED = frozenset({"good", "4", "5"})
 UNHAPPY = frozenset({"bad", "1", "2"})
-RATINGS = frozenset(value for scale in SCALES.values() for value, _ in scale)
 
 _MAC_LENGTH = 10
 _TOKEN = re.compile(rf"^([0-9a-z]{{1,13}})x([a-z2-7]{{{_MAC_LENGTH}}})$")

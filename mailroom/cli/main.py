@@ -14,8 +14,6 @@ import peewee
 
 from mailroom.errors import MailroomError, RulesError
 
-COMMANDS = "run, rules check|explain, tickets list|show, report, quarantine list|replay, status, import"
-
 
 def _parser() -> argparse.ArgumentParser:
     # --config is accepted before the command and after it: each subparser knows it too.

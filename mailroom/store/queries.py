@@ -21,7 +21,6 @@ from mailroom.store.models import (
     OutboxItem,
     Participant,
     Setting,
-    Ticket,
     database,
 )
 from mailroom.store.prepared import insert_row
@@ -226,10 +225,3 @@ def claim_due(kind: str, now: datetime, limit: int = 100, lease: timedelta = tim
         OutboxItem.update(claimed_until=now + lease).where(OutboxItem.id.in_(ids)).execute()
     return list(OutboxItem.select().where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id))
 
-
-def ticket_for_update(ticket_id: int) -> Ticket | None:
-    """Load a ticket, locking its row on PostgreSQL so two workers never change it at once."""
-    query = Ticket.select().where(Ticket.id == ticket_id)
-    if is_postgres():
-        query = query.for_update()
-    return query.first()
