@@ -19,9 +19,9 @@ from types import TracebackType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mailroom.demo.dovecot import Dovecot  # noqa: E402
+from mailroom.demo.smtp import SmtpServer  # noqa: E402
 from tests.e2e.conftest import SUPPORT, TEAM, write_config  # noqa: E402
-from tests.harness.dovecot import Dovecot  # noqa: E402
-from tests.harness.smtp import SmtpServer  # noqa: E402
 
 __all__ = ["ROOT", "SUPPORT", "TEAM", "Mail", "Sandbox", "support_mails", "one_mail", "percentile"]
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sandbox import ROOT, Mail, Sandbox, one_mail, percentile  # noqa: E402
 
-from tests.harness.smtp import SmtpServer  # noqa: E402
+from mailroom.demo.smtp import SmtpServer  # noqa: E402
 
 TARGET_P99 = 1.0  # seconds
 WARM_UP = 3

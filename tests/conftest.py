@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mailroom.demo.dovecot import Dovecot
+from mailroom.demo.opsgenie import OpsgenieServer
+from mailroom.demo.smtp import SmtpServer
 from tests.harness.database import (
     PostgresUnavailable,
     create_database,
@@ -14,9 +17,6 @@ from tests.harness.database import (
     reset_schema,
     sqlite_url,
 )
-from tests.harness.dovecot import Dovecot
-from tests.harness.opsgenie import OpsgenieServer
-from tests.harness.smtp import SmtpServer
 
 # -- IMAP --------------------------------------------------------------------------------------
 # Function scope: a Dovecot start plus stop costs ~60 ms here, little more than emptying a shared

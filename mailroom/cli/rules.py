@@ -15,7 +15,7 @@ from mailroom.rules.engine import check_tests, format_explain
 from mailroom.rules.engine import explain as explain_message
 from mailroom.rules.ruleset import Rules, load_rules
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "compose" / "templates"  # the shipped ones
 
 
 def _template_dir(rules_path: Path, settings: Any) -> Path | None:

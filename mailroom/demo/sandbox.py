@@ -7,7 +7,6 @@ import email
 import email.policy
 import os
 import smtplib
-import sys
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -15,12 +14,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-ROOT = Path(__file__).resolve().parents[2]
-
 if TYPE_CHECKING:
-    from tests.harness.dovecot import Dovecot
-    from tests.harness.opsgenie import OpsgenieServer
-    from tests.harness.smtp import SmtpServer
+    from mailroom.demo.dovecot import Dovecot
+    from mailroom.demo.opsgenie import OpsgenieServer
+    from mailroom.demo.smtp import SmtpServer
 
 SUPPORT = "support@example.com"
 USERS = ("support", "customer", "engineer")
@@ -29,11 +26,6 @@ USERS = ("support", "customer", "engineer")
 class SandboxError(RuntimeError):
     """The sandbox could not start, or a wait ran out."""
 
-
-def import_harness() -> None:
-    """Make the repository's test servers importable: `tests` lives beside the package, not in it."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 def routes(team_addresses: Iterable[str]) -> dict[str, str]:
@@ -106,10 +98,9 @@ class Sandbox:
         """Start the three servers on free ports; SandboxError with the reason when one cannot start."""
         if os.geteuid() != 0:
             raise SandboxError("the demo runs Dovecot as user nobody and must run as root (sudo ./run.sh demo)")
-        import_harness()
-        from tests.harness.dovecot import Dovecot
-        from tests.harness.opsgenie import OpsgenieServer
-        from tests.harness.smtp import SmtpServer
+        from mailroom.demo.dovecot import Dovecot
+        from mailroom.demo.opsgenie import OpsgenieServer
+        from mailroom.demo.smtp import SmtpServer
 
         # The mailboxes stay in the demo folder for a look afterwards, where nobody can reach it;
         # elsewhere (a private temp folder) Dovecot gets a temp folder of its own.

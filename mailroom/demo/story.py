@@ -24,9 +24,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from mailroom.demo.sandbox import ROOT, SUPPORT, Sandbox, SandboxError, html_of, text_of
+from mailroom.demo.sandbox import SUPPORT, Sandbox, SandboxError, html_of, text_of
 
-DEFAULT_FOLDER = ROOT / "demo-run"
+DEFAULT_FOLDER = Path("demo-run")  # in the folder the demo is started from
+# What the package ships: the templates and the sample rules the story starts from.
+TEMPLATES = Path(__file__).resolve().parents[1] / "compose" / "templates"
+SAMPLE_RULES = Path(__file__).resolve().parents[1] / "rules" / "sample.yaml"
 MARKER = ".mailroom-demo"  # only a folder carrying this is ever emptied by a later run
 STEP_TIMEOUT = 20.0
 SHORT_SLA_MINUTES = 10  # the P1 and enterprise first response in the demo's rules
@@ -245,7 +248,7 @@ class Mailroom:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "mailroom", "--config", str(self.config), "run"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=self.config.parent, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
 
     def check_alive(self) -> None:
@@ -271,7 +274,7 @@ class Mailroom:
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "mailroom", "--config", str(self.config), *args],
-                cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60,
+                cwd=self.config.parent, env=self.env, capture_output=True, text=True, timeout=60,
             )
         except subprocess.TimeoutExpired as exc:
             raise DemoError(f"mailroom {' '.join(args)} did not end within 60 s") from exc
@@ -414,7 +417,7 @@ def start_sandbox(story: Story) -> list[str]:
     folder = story.folder
     (folder / "mailroom.toml").write_text(config_text(sandbox))
     (folder / "rules.yaml").write_text(demo_rules(story.source_rules))
-    shutil.copytree(ROOT / "templates", folder / "templates")
+    shutil.copytree(TEMPLATES, folder / "templates")
     story.move_clock(0)
     return [
         f"Dovecot (IMAP) 127.0.0.1:{sandbox.dovecot.port}: mailboxes support, customer, engineer",
@@ -639,7 +642,7 @@ def main(argv: list[str] | None = None, steps: tuple[Step, ...] = STEPS) -> int:
     progress = Progress(len(steps), folder / "mailroom.log")
     try:
         prepare_folder(folder)
-        source_rules = yaml.safe_load((ROOT / "rules.yaml").read_text())
+        source_rules = yaml.safe_load(SAMPLE_RULES.read_text())
     except (DemoError, OSError, yaml.YAMLError) as exc:
         progress.say(f"demo: {exc}")
         return 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness.opsgenie import OpsgenieServer
+from mailroom.demo.opsgenie import OpsgenieServer
 
 from .conftest import Mailroom
 from .conftest import wait_until as _wait

@@ -13,10 +13,10 @@ from mailroom.adapters.escalation import OpsgenieEscalator
 from mailroom.app import alerting, clocks, cycle, tickets
 from mailroom.app.context import Context
 from mailroom.config.loader import load_settings
+from mailroom.demo.opsgenie import OpsgenieServer
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
 from mailroom.store.models import Clock, Event, OutboxItem, Page, Ticket
-from tests.harness.opsgenie import OpsgenieServer
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday

@@ -17,9 +17,9 @@ from mailroom.adapters.escalation import (
     build_escalator,
     classify,
 )
+from mailroom.demo.opsgenie import OpsgenieServer, load_validator
 from mailroom.errors import ConfigError
 from mailroom.ports import DETAILS_MAX, Alert, Outcome
-from tests.harness.opsgenie import OpsgenieServer, load_validator
 
 ALIAS = "mailroom-ticket-42-first_response"
 KEY = "test-key"  # the fake's default

@@ -16,8 +16,8 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 from playhouse.db_url import connect
 
-from tests.harness.dovecot import Dovecot, process_group
-from tests.harness.smtp import SmtpServer
+from mailroom.demo.dovecot import Dovecot, process_group
+from mailroom.demo.smtp import SmtpServer
 
 
 def raw_mail(subject: str = "Hello", body: str = "Body text.\r\n", sender: str = "customer@example.org",

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from mailroom.adapters.imap import MailboxConnection
+from mailroom.demo.dovecot import Dovecot
 from mailroom.errors import TransientError
-from tests.harness.dovecot import Dovecot
 
 
 def _cfg(dovecot: Dovecot, security: str, port: int | None = None, ca_file: Path | None = None) -> Any:

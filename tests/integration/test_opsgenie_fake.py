@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness.opsgenie import UNPROCESSABLE, OpsgenieServer
+from mailroom.demo.opsgenie import UNPROCESSABLE, OpsgenieServer
 
 AUTH = {"Authorization": "GenieKey test-key"}
 ALERT: dict[str, Any] = {"message": "Ticket #7: first response overdue", "alias": "mailroom-ticket-7-first_response",
@@ -213,8 +213,8 @@ def test_after_stop_connections_are_refused() -> None:
 
 
 def test_our_copy_of_the_schemas_matches_the_shared_ones() -> None:
-    """tests/data/opsgenie is a copy for lone clones; it must not drift from the contract's."""
-    from tests.harness.opsgenie import VENDORED, schema_dir
+    """The package keeps a copy of the schemas for lone clones and installs; it must not drift from the contract's."""
+    from mailroom.demo.opsgenie import VENDORED, schema_dir
 
     shared = schema_dir()
     for path in VENDORED.glob("*.json"):

@@ -24,13 +24,13 @@ from mailroom.app import outbound
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, store_message
 from mailroom.app.sending import flush_mail_once
+from mailroom.demo.smtp import SmtpServer
 from mailroom.mail.message import Inbound
 from mailroom.mail.mime import Attachment as InboundFile
 from mailroom.ports import Item, Result
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
 from mailroom.store.models import Clock, Event, Message, OutboxItem, Ticket, database
-from tests.harness.smtp import SmtpServer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 T0 = datetime(2025, 12, 1, 17, 30, tzinfo=UTC)  # Monday 9:30 AM in Los Angeles

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.harness.dovecot import self_signed_cert
+from mailroom.demo.dovecot import self_signed_cert
 
 if TYPE_CHECKING:
-    from tests.harness.dovecot import Dovecot
+    from mailroom.demo.dovecot import Dovecot
 
 HOST = "127.0.0.1"
 LINE_LENGTH_LIMIT = 100_000  # real mail (Outlook HTML) has lines far beyond RFC 5321's 1,000

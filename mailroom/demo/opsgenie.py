@@ -34,14 +34,14 @@ ACTIONS = {"close": ("Close", "Closed alert"), "acknowledge": ("Acknowledge", "A
 Answer = tuple[int, Any, dict[str, str]]
 
 
-VENDORED = Path(__file__).resolve().parents[1] / "data" / "opsgenie"
+VENDORED = Path(__file__).resolve().parent / "opsgenie_schemas"
 
 
 def schema_dir() -> Path:
     """The OpsGenie schemas: $MAILROOM_OPSGENIE_SCHEMAS, shared/opsgenie beside the repository, else our copy."""
     override = os.environ.get("MAILROOM_OPSGENIE_SCHEMAS")
-    beside = Path(__file__).resolve().parents[2].parent / "shared" / "opsgenie"
-    # The copy under tests/data lets the demo run from a lone clone; a test keeps it equal to the original.
+    beside = Path(__file__).resolve().parents[3] / "shared" / "opsgenie"
+    # The copy in the package lets the demo run from a lone clone or an install; a test keeps it equal.
     folder = Path(override) if override else beside if beside.is_dir() else VENDORED
     if not (folder / "create_alert.schema.json").is_file():
         raise FileNotFoundError(f"no OpsGenie schemas in {folder}: set MAILROOM_OPSGENIE_SCHEMAS to their folder")
