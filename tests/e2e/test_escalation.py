@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from mailroom import clock
-from mailroom.demo.opsgenie import schema_dir
+from mailroom.demo.backends import schema_dir
 
 from .conftest import CUSTOMER, TEAM, Mailroom
 from .mails import header, mail, reply

@@ -17,7 +17,8 @@ from mailroom.adapters.escalation import (
     build_escalator,
     classify,
 )
-from mailroom.demo.opsgenie import OpsgenieServer, load_validator
+from mailroom.demo.backends import load_validator
+from mailroom.demo.opsgenie import OpsgenieServer
 from mailroom.errors import ConfigError
 from mailroom.ports import DETAILS_MAX, Alert, Outcome
 

@@ -214,7 +214,7 @@ def test_after_stop_connections_are_refused() -> None:
 
 def test_our_copy_of_the_schemas_matches_the_shared_ones() -> None:
     """The package keeps a copy of the schemas for lone clones and installs; it must not drift from the contract's."""
-    from mailroom.demo.opsgenie import VENDORED, schema_dir
+    from mailroom.demo.backends import VENDORED, schema_dir
 
     shared = schema_dir()
     for path in VENDORED.glob("*.json"):
