@@ -3,352 +3,51 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
 
 import yaml
 
+from mailroom.demo.cast import (
+    ANSWER,
+    CUSTOMER,
+    DEFAULT_FOLDER,
+    ENGINEER,
+    ENTERPRISE,
+    OUTAGE,
+    OUTAGE_ANSWER,
+    QUESTION,
+    SAMPLE_RULES,
+    SHORT_SLA_MINUTES,
+    STEP_TIMEOUT,
+    TEMPLATES,
+    DemoError,
+    Failed,
+)
+from mailroom.demo.clients import (
+    addresses,
+    due_lines,
+    first_lines,
+    new_mail,
+    reply,
+    survey_choice,
+    ticket_of,
+)
+from mailroom.demo.output import Progress
 from mailroom.demo.sandbox import SUPPORT, Sandbox, SandboxError, html_of, text_of
-
-DEFAULT_FOLDER = Path("demo-run")  # in the folder the demo is started from
-# What the package ships: the templates and the sample rules the story starts from.
-TEMPLATES = Path(__file__).resolve().parents[1] / "compose" / "templates"
-SAMPLE_RULES = Path(__file__).resolve().parents[1] / "rules" / "sample.yaml"
-MARKER = ".mailroom-demo"  # only a folder carrying this is ever emptied by a later run
-STEP_TIMEOUT = 20.0
-SHORT_SLA_MINUTES = 10  # the P1 and enterprise first response in the demo's rules
-SHORTENED_POLICIES = ("P1", "enterprise")  # an enterprise outage runs on the enterprise policy
-TAG = re.compile(r"\[Support #(\d+)\]")
-
-CUSTOMER = "Carol Customer <carol@example.org>"
-ENTERPRISE = "Olivia Ops <ops@bigcorp.com>"
-ENGINEER = "Erin Engineer <engineer@example.com>"
-
-QUESTION = """\
-Hello,
-
-I would like to export last month's usage report as a CSV file for our finance
-team, but I can only find the PDF download. Is there a way to get a CSV?
-
-Thanks,
-Carol
-"""
-
-ANSWER = """\
-Hi Carol,
-
-Yes: open Reports, choose the month, then use Export > CSV at the top right of
-the report. The CSV has one row per day and the same columns as the PDF, so
-your finance team can load it straight into a spreadsheet.
-
-If you need it every month, the Schedule button next to Export mails the CSV to
-any address on the first day of each month.
-
-Best regards,
-Erin
-"""
-
-OUTAGE = """\
-Hi,
-
-our shop at https://shop.bigcorp.com returns 502 errors to every visitor since
-a few minutes ago. Checkout is completely down and we are losing orders.
-Please call our on-call line, +1 555 0100, as soon as you see this.
-
-Olivia
-BigCorp Operations
-"""
-
-# Substantive (well over 25 words, no holding phrase): it meets the first response.
-OUTAGE_ANSWER = """\
-Hi Olivia,
-
-the 502 errors came from a failed certificate renewal on our load balancer in
-your region. We rolled the certificate back at once and checkout has answered
-normally for the last five minutes; orders placed during the outage were queued
-and have all been processed. A full incident report follows within two days.
-
-Erin
-"""
-
-
-class DemoError(Exception):
-    """A step of the story did not happen as expected."""
-
-
-class Failed(Exception):
-    """The demo stopped at a failed step (already reported)."""
-
-
-# --- output ------------------------------------------------------------------------------------
-
-
-def _symbols(stream: TextIO) -> tuple[str, str]:
-    """✓ and ✗ where the terminal or log can show them, else plain words."""
-    try:
-        "✓✗…".encode(stream.encoding or "ascii")
-    except (UnicodeEncodeError, LookupError):
-        return "ok", "FAILED"
-    return "✓", "✗"
-
-
-class Progress:
-    """Numbered steps, one line each with its duration, details indented below: readable in a plain log."""
-
-    def __init__(self, total: int, daemon_log: Path, out: TextIO = sys.stdout) -> None:
-        self.total = total
-        self.number = 0
-        self.daemon_log = daemon_log
-        self.out = out
-        self.ok, self.bad = _symbols(out)
-
-    def say(self, line: str = "") -> None:
-        """A plain line."""
-        print(line, file=self.out, flush=True)
-
-    @contextlib.contextmanager
-    def step(self, title: str, expected: str) -> Iterator[list[str]]:
-        """Run one step: its details are the list yielded; a DemoError or SandboxError fails it."""
-        self.number += 1
-        details: list[str] = []
-        start = time.monotonic()
-        try:
-            yield details
-        except Exception as exc:  # noqa: BLE001 - any error fails the step, reported the same way
-            self.say(f"[{self.number:>2}/{self.total}] {self.bad} {title} ({time.monotonic() - start:.1f} s)")
-            self.say(f"        expected: {expected}")
-            why = str(exc) if isinstance(exc, (DemoError, SandboxError)) else f"{type(exc).__name__}: {exc}"
-            for line in why.splitlines():
-                self.say(f"        {line}")
-            self.say(f"--- the last lines of {self.daemon_log} ---")
-            self.say(tail(self.daemon_log))
-            raise Failed(title) from exc
-        self.say(f"[{self.number:>2}/{self.total}] {self.ok} {title} ({time.monotonic() - start:.1f} s)")
-        for line in details:
-            self.say(f"        {line}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    """The end of a log file, or a note that there is none."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) or "(empty)"
-    except OSError:
-        return "(no log)"
-
-
-# --- the demo folder ---------------------------------------------------------------------------
-
-
-def prepare_folder(folder: Path) -> None:
-    """An empty demo folder: a previous demo's is replaced, anything else is never touched."""
-    if folder.exists() and any(folder.iterdir()):
-        if not (folder / MARKER).exists():
-            raise DemoError(f"{folder} is not empty and was not made by the demo: choose another with --folder")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("Made by `python -m mailroom.demo`; the next demo run replaces this folder.\n")
-
-
-def team_addresses(rules: dict[str, Any]) -> list[str]:
-    """Every team's notify and member addresses: the engineer's mailbox receives them all."""
-    found: list[str] = []
-    for team in (rules.get("teams") or {}).values():
-        found += [a for a in (team or {}).get("notify", []) + (team or {}).get("members", []) if isinstance(a, str)]
-    return found
-
-
-def demo_rules(rules: dict[str, Any]) -> str:
-    """The repository's rules with a short first response for P1 and enterprise, so a breach can be shown."""
-    policies = rules.get("sla") or {}
-    for name in SHORTENED_POLICIES:
-        policy = policies.get(name)
-        if isinstance(policy, dict):
-            policy["first_response"] = f"{SHORT_SLA_MINUTES}m"
-            if "warn_before" in policy:
-                policy["warn_before"] = "5m"  # a warning before the due time, not at creation
-    header = (
-        "# The repository's rules.yaml, for the demo: the first response of the P1 and enterprise\n"
-        f"# policies is shortened to {SHORT_SLA_MINUTES}m (warnings 5m before) so that a breach can be shown.\n"
-    )
-    return header + yaml.safe_dump(rules, sort_keys=False, allow_unicode=True, width=110)
-
-
-def config_text(sandbox: Sandbox) -> str:
-    """mailroom.toml for the sandbox: plaintext on loopback, secrets from the environment."""
-    assert sandbox.dovecot is not None and sandbox.smtp is not None and sandbox.opsgenie is not None
-    return f"""\
-# Written by `python -m mailroom.demo` for its local sandbox (every server on 127.0.0.1).
-# The passwords come from the environment; the signing secret is generated on the first
-# start and kept in the database.
-
-[mailbox]
-host = "127.0.0.1"
-port = {sandbox.dovecot.port}
-security = "none"
-username = "support"
-password_env = "MAILROOM_IMAP_PASSWORD"
-idle = true
-poll_interval = "5s"
-
-[smtp]
-host = "127.0.0.1"
-port = {sandbox.smtp.port}
-security = "none"
-
-[support]
-address = "{SUPPORT}"
-name = "Example Support"
-rules = "rules.yaml"
-templates = "templates"
-data_dir = "data"
-
-[opsgenie]
-api_url = "{sandbox.opsgenie.url}"
-api_key_env = "OPSGENIE_API_KEY"
-
-[health]
-# The demo moves the clock forward past an SLA: polling must not look stuck because of it.
-stale_after = "1d"
-
-[survey]
-delay = "0s"
-"""
-
-
-# --- the daemon ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Mailroom:
-    """The demo's mailroom: the daemon as a process, and the command line against the same config."""
-
-    config: Path
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = field(default=None)
-
-    def start(self) -> None:
-        """`mailroom --config … run`, its log in the demo folder."""
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mailroom", "--config", str(self.config), "run"],
-                cwd=self.config.parent, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
-
-    def check_alive(self) -> None:
-        """DemoError when the daemon has exited."""
-        if self.proc is not None and self.proc.poll() is not None:
-            raise DemoError(f"the mailroom daemon exited with status {self.proc.returncode}")
-
-    def stop(self, timeout: float = 20.0) -> int | None:
-        """SIGTERM and wait (it flushes for up to 10 s); killed if it does not end."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def cli(self, *args: str) -> str:
-        """The output of `mailroom ARGS`; DemoError when it fails."""
-        try:
-            done = subprocess.run(
-                [sys.executable, "-m", "mailroom", "--config", str(self.config), *args],
-                cwd=self.config.parent, env=self.env, capture_output=True, text=True, timeout=60,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise DemoError(f"mailroom {' '.join(args)} did not end within 60 s") from exc
-        if done.returncode != 0:
-            raise DemoError(f"mailroom {' '.join(args)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
-        return done.stdout
-
-
-# --- mail as clients write it ------------------------------------------------------------------
-
-
-def new_mail(sender: str, to: str, subject: str, body: str, when: datetime) -> EmailMessage:
-    """A fresh mail as a mail client writes it, at `when`."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "example.org")
-    msg.set_content(body)
-    return msg
-
-
-def reply(original: EmailMessage, sender: str, top: str, when: datetime) -> EmailMessage:
-    """What "Reply" in a mail client makes: to Reply-To, `Re:` subject, threaded, the original quoted below."""
-    to = original.get("Reply-To") or original.get("From") or SUPPORT
-    subject = str(original.get("Subject", ""))
-    quoted = "\n".join(f"> {line}".rstrip() for line in text_of(original).rstrip().splitlines())
-    sent = original.get("Date") or format_datetime(when)
-    body = f"{top.rstrip()}\n\nOn {sent}, {original.get('From')} wrote:\n{quoted}\n"
-    msg = new_mail(sender, str(to), subject if subject.lower().startswith("re:") else f"Re: {subject}", body, when)
-    message_id = str(original.get("Message-ID", "")).strip()
-    if message_id:
-        msg["In-Reply-To"] = message_id
-        msg["References"] = " ".join([*str(original.get("References", "")).split(), message_id])
-    return msg
-
-
-def addresses(msg: EmailMessage, *headers: str) -> list[str]:
-    """The lowercase addresses in the named headers."""
-    values = [str(v) for h in headers for v in msg.get_all(h, [])]
-    return [addr.lower() for _name, addr in getaddresses(values) if addr]
-
-
-def ticket_of(msg: EmailMessage) -> int | None:
-    """The ticket id in a mail's subject tag."""
-    found = TAG.search(str(msg.get("Subject", "")))
-    return int(found.group(1)) if found else None
-
-
-def due_lines(text: str) -> list[str]:
-    """The lines of an acknowledgement that promise the first answer, in the customer's terms."""
-    lines = [line.strip() for line in text.splitlines()]
-    picked = [line for line in lines if "first answer" in line or "business hours" in line or "closed right now" in line]
-    return picked or [line for line in lines if re.search(r"\b\d{1,2}:\d{2}\b", line)][:2]
-
-
-def survey_choice(msg: EmailMessage, label: str) -> tuple[str, dict[str, str]]:
-    """The answer address of one survey button, and the subject/body its mailto link fills in."""
-    for href, text in re.findall(r'href="(mailto:[^"]+)"[^>]*>\s*([^<]*?)\s*<', html_of(msg)):
-        if text.strip().lower() == label.lower():
-            parts = urlsplit(href.replace("&amp;", "&"))
-            fields = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            return unquote(parts.path), fields
-    found = re.search(rf"^\s*{re.escape(label)}:\s*(\S+@\S+)", text_of(msg), re.MULTILINE | re.IGNORECASE)
-    if found:
-        return found.group(1), {}
-    raise DemoError(f"the survey has no {label} choice:\n{text_of(msg)}")
-
-
-def first_lines(text: str, count: int = 4) -> list[str]:
-    """The first non-empty lines of a text, for a glance."""
-    return [line for line in (raw.rstrip() for raw in text.splitlines()) if line][:count]
-
+from mailroom.demo.stage import Mailroom, config_text, demo_rules, prepare_folder, team_addresses
 
 # --- the story ---------------------------------------------------------------------------------
 
@@ -685,3 +384,4 @@ def main(argv: list[str] | None = None, steps: tuple[Step, ...] = STEPS) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
