@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 import peewee as pw
 
 from mailroom.app import values as template_values
+from mailroom.app.mailing import Thread, queue_mail, recipients_of
 from mailroom.compose import mails as compose
 from mailroom.compose import wording
-from mailroom.mail import loops, msgid
+from mailroom.mail import loops
 from mailroom.mail.addresses import is_support, valid_address
 from mailroom.store import queries as store
 from mailroom.store.models import Attachment, Clock, Message, Ticket
@@ -52,15 +51,6 @@ _CHAIN = Prepared(_CHAIN_QUERY)
 _CUSTOMER_CHAIN = Prepared(_CHAIN_QUERY.where(Message.kind.in_(CUSTOMER_KINDS)))
 
 
-@dataclass(frozen=True)
-class Thread:
-    """Where a mail goes in a conversation: the mail it answers, the chain, Outlook's index."""
-
-    parent: str | None = None
-    references: tuple[str, ...] = ()
-    index: str | None = None  # the parent's Thread-Index, continued
-
-
 # --- to the customer --------------------------------------------------------------------------
 
 
@@ -84,7 +74,7 @@ def acknowledge(ctx: Context, ticket: Ticket, row: Message, message: Inbound, ma
     )
     subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
     topic = message.header("Thread-Topic") or ticket.subject
-    _queue(ctx, ticket, "ack", _ack_template(ctx, ticket), values, [to], subject, _answering(message),
+    queue_mail(ctx, ticket, "ack", _ack_template(ctx, ticket), values, [to], subject, _answering(message),
            auto_submitted="auto-replied", thread_topic=topic)
 
 
@@ -101,7 +91,7 @@ def relay(ctx: Context, ticket: Ticket, row: Message, message: Inbound, text: st
         attachments=listed,
     )
     subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
-    _queue(ctx, ticket, "relay", "relay", values, recipients, subject, _customer_thread(ticket), files,
+    queue_mail(ctx, ticket, "relay", "relay", values, recipients, subject, _customer_thread(ticket), files,
            sender_name=f"{engineer} via {ctx.settings.support.name}")
 
 
@@ -120,7 +110,7 @@ def survey_mail(ctx: Context, ticket: Ticket, token: str, choices: list[tuple[st
         token=token,
     )
     subject = _tagged(ctx, ticket, f"How did we do? {compose.thread_topic(ticket.subject)}")
-    _queue(ctx, ticket, "survey", "survey", values, [to], subject, _customer_thread(ticket),
+    queue_mail(ctx, ticket, "survey", "survey", values, [to], subject, _customer_thread(ticket),
            auto_submitted="auto-replied")
 
 
@@ -194,7 +184,7 @@ def agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inbo
         "message": template_values.message_values(row, message),
     }
     subject = compose.reply_subject(message.subject if ticket is None else _tagged(ctx, ticket, message.subject))
-    _queue(ctx, ticket, "system", "agent_error", values, [message.from_addr], subject, _answering(message),
+    queue_mail(ctx, ticket, "system", "agent_error", values, [message.from_addr], subject, _answering(message),
            auto_submitted="auto-replied", suppress_auto_responses=True, thread_topic=message.subject)
 
 
@@ -216,7 +206,7 @@ def _team_addresses(ctx: Context, ticket: Ticket) -> list[str]:
 def _team_mail(
     ctx: Context, ticket: Ticket, row: Message | None, message: Inbound | None, why: str, to: list[str], *, new_ticket: bool
 ) -> None:
-    if not _recipients(ctx, to):
+    if not recipients_of(ctx, to):
         store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{why}: no address to tell (team {ticket.team})")
         return
     files, listed = _files(ctx, row, message)
@@ -234,7 +224,7 @@ def _team_mail(
     # Engineers see who wrote; our own mail (a failed relay) keeps the plain support name.
     author = shown and row is not None and row.direction == "inbound" and (shown["from_name"] or shown["from_addr"])
     sender_name = f"{author} via {ctx.settings.support.name}" if author else ctx.settings.support.name
-    _queue(ctx, ticket, "notification", "notification", values, to, _tagged(ctx, ticket, ticket.subject),
+    queue_mail(ctx, ticket, "notification", "notification", values, to, _tagged(ctx, ticket, ticket.subject),
            _team_thread(ticket, row), files, sender_name=sender_name, reply_to=ctx.settings.support.address,
            auto_submitted="auto-generated", suppress_auto_responses=True)
 
@@ -244,95 +234,13 @@ def _sla_mail(ctx: Context, ticket: Ticket, clock: Clock, template: str, headlin
     shown = wording.clock_values(clock.metric, clock.due_at or ctx.now, zone, ctx.now)
     values = template_values.values(ctx, ticket, customer_name=ticket.requester_name or "", clock=shown)
     to = [*_team_addresses(ctx, ticket), *([ticket.assignee] if ticket.assignee else [])]
-    if not _recipients(ctx, to):
+    if not recipients_of(ctx, to):
         store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{headline}: no address to tell")
         return
     subject = _tagged(ctx, ticket, f"{headline} ({shown['label']}): {ticket.subject}")
-    _queue(ctx, ticket, "system", template, values, to, subject, _team_thread(ticket, None),
+    queue_mail(ctx, ticket, "system", template, values, to, subject, _team_thread(ticket, None),
            reply_to=ctx.settings.support.address, auto_submitted="auto-generated",
            suppress_auto_responses=True)
-
-
-# --- the common part --------------------------------------------------------------------------
-
-
-def _queue(
-    ctx: Context,
-    ticket: Ticket | None,
-    kind: str,
-    template: str,
-    values: dict[str, Any],
-    to: list[str],
-    subject: str,
-    thread: Thread,
-    files: list[compose.File] | None = None,
-    **headers: Any,
-) -> Message | None:
-    """Render, then the outbox row, then the mail with that row's Message-ID, then its Message row."""
-    recipients = _recipients(ctx, to)
-    if not recipients:
-        return None
-    support = ctx.settings.support
-    text, html = compose.render(support.templates, template, values)
-    ticket_id = ticket.id if ticket is not None else None
-    item = store.queue(kind="mail", now=ctx.now, ticket_id=ticket_id, recipients=recipients)
-    message_id = msgid.make(ticket_id, item.id, ctx.secret, msgid.domain_of(support.address))
-    headers.setdefault("sender_name", support.name)
-    headers.setdefault("thread_topic", ticket.subject if ticket is not None else subject)
-    headers["thread_topic"] = compose.thread_topic(headers["thread_topic"] or "")
-    references = [*(m for m in thread.references if m != thread.parent), *([thread.parent] if thread.parent else [])]
-    draft = compose.Draft(
-        sender_address=support.address,
-        to=tuple(recipients),
-        subject=subject,
-        message_id=message_id,
-        date=ctx.now,
-        text=text,
-        html=html,
-        in_reply_to=thread.parent,
-        references=tuple(references),
-        loop=support.address,
-        thread_index=compose.thread_index(thread.index, ctx.now, message_id),
-        attachments=tuple(files or ()),
-        **headers,
-    )
-    raw = compose.build(draft)
-    row = Message.create(
-        ticket=ticket_id,
-        message_id=message_id,
-        content_key=hashlib.sha256(raw).hexdigest(),
-        direction="outbound",
-        kind=kind,
-        from_addr=support.address.lower(),
-        from_name=compose.clean(draft.sender_name),
-        recipients=recipients,
-        rcpt=recipients[0],
-        subject=compose.clean(subject),
-        text=text,
-        new_text=text,
-        in_reply_to=thread.parent if compose.valid_message_id(thread.parent) else None,
-        references=compose.cap_references(references),
-        thread_index=draft.thread_index,
-        date=ctx.now,
-        received_at=ctx.now,
-    )
-    for part in files or ():
-        digest = hashlib.sha256(part.content).hexdigest()
-        Attachment.create(message=row, filename=part.filename, content_type=part.content_type, size=len(part.content), sha256=digest)
-    item.raw, item.message = raw, row
-    item.save()
-    return row
-
-
-def _recipients(ctx: Context, addresses: list[str] | tuple[str, ...]) -> list[str]:
-    """Valid addresses, lowercased, once each, never the support address (a loop)."""
-    kept: dict[str, None] = {}
-    for address in addresses:
-        address = (address or "").strip().lower()
-        if valid_address(address) and not is_support(address, ctx.support_address):
-            kept.setdefault(address, None)
-    return list(kept)
-
 
 
 # --- threading --------------------------------------------------------------------------------

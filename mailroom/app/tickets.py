@@ -6,7 +6,7 @@ from mailroom.app import clocks, outbound, surveys
 from mailroom.app.context import Context
 from mailroom.mail.message import Inbound
 from mailroom.mail.threader import Threading
-from mailroom.rules.engine import decide
+from mailroom.rules.engine import Decision, decide
 from mailroom.rules.routing import Routing
 from mailroom.store import queries as store
 from mailroom.store.models import Message, Ticket
@@ -55,20 +55,7 @@ def open_ticket(
     store.add_participants(ticket.id, [who, *(message.cc if not opened_by else ())])
     if opened_by:
         store.add_participants(ticket.id, [opened_by], role="agent")
-    store.record_event(ticket.id, ctx.now, "mail", "opened", threading.reason)
-    if threading.mentions:
-        store.record_event(
-            ticket.id, ctx.now, message.from_addr, "mentions", f"mentions ticket {threading.mentions}"
-        )
-    detail = "; ".join(hit.name for hit in decision.matched) or "defaults"
-    store.record_event(
-        ticket.id,
-        ctx.now,
-        "rules",
-        "routed",
-        detail,
-        {"matched": [{"name": h.name, "why": list(h.reasons)} for h in decision.matched]},
-    )
+    detail = _record_opening(ctx, ticket, message, threading, decision)
     if imported:
         return ticket
     clocks.ticket_opened(ctx, ticket, message.arrived_at)
@@ -78,6 +65,21 @@ def open_ticket(
     if decision.page:
         clocks.page(ctx, ticket, ticket.team, "page", "paged by rule: " + detail)
     return ticket
+
+
+def _record_opening(ctx: Context, ticket: Ticket, message: Inbound, threading: Threading, decision: Decision) -> str:
+    """The new ticket's first events: why it opened, what it mentions, how the rules routed it."""
+    store.record_event(ticket.id, ctx.now, "mail", "opened", threading.reason)
+    if threading.mentions:
+        store.record_event(
+            ticket.id, ctx.now, message.from_addr, "mentions", f"mentions ticket {threading.mentions}"
+        )
+    detail = "; ".join(hit.name for hit in decision.matched) or "defaults"
+    store.record_event(
+        ticket.id, ctx.now, "rules", "routed", detail,
+        {"matched": [{"name": h.name, "why": list(h.reasons)} for h in decision.matched]},
+    )
+    return detail
 
 
 def open_linked(ctx: Context, row: Message, message: Inbound, closed: Ticket, machine: str | None) -> Ticket:
