@@ -1,34 +1,35 @@
 """Pure: whether mail from an agent address is authenticated, from Authentication-Results."""
 
 # Only headers whose authserv-id is the trusted server's count: anyone can write an
-# Authentication-Results header into the mail they send. A sender can also write
-# one naming *our* server. RFC 8601 section 5 has the receiving server delete such
-# copies, and that is the real defence; on top of it we read only the topmost run
-# of trusted headers (a server prepends its own, so the sender's copies are below
-# it) and, within the run, the topmost DMARC result decides. A forged "dmarc=pass"
-# under our server's real "dmarc=fail" therefore loses. The run may hold several
-# headers because one server often adds one per filter (OpenDKIM, then OpenDMARC),
-# all with the same id; it ends at a header of another server, i.e. an earlier hop.
+# Authentication-Results header into the mail they send, and a sender can also write one
+# naming *our* server. RFC 8601 section 5 has the receiving server delete such copies, and
+# that is the real defence (the README says how); on top of it the least favourable verdict
+# among every header with the trusted id decides. A sender can add passes but never remove
+# the server's own fail or none: a forged "dmarc=pass" beside the server's "dmarc=fail" or
+# "dkim=fail" loses.
 #
-# "dmarc=none" means the From domain publishes no DMARC policy, which is what the
-# contract calls lacking DMARC: DKIM decides then. Any other DMARC result that is
-# not "pass" (fail, temperror, permerror, …) is a refusal. DKIM alignment is
-# relaxed alignment by parent/child domain (no public-suffix list): a passing
-# signature proves control of its domain's DNS, so a parent such as "co.uk"
-# cannot be claimed by a sender, and sibling subdomains are left out.
+# "dmarc=none" means the From domain publishes no DMARC policy, which is what the contract
+# calls lacking DMARC: DKIM decides then, and every DKIM result the server wrote for the
+# From domain (or for no named domain) must be a pass. DKIM alignment is relaxed alignment
+# by parent/child domain (no public-suffix list): a passing signature proves control of its
+# domain's DNS, so a parent such as "co.uk" cannot be claimed by a sender, and sibling
+# subdomains are left out.
+#
+# Every header is read in time linear in its length: comments, quotes and key=value pairs
+# are found by single forward (and bounded backward) scans, never by a regex that retries
+# at every position.
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mailroom.mail.message import Inbound
 
 HEADER = "Authentication-Results"
-_PAIR = re.compile(
-    r"(?P<key>[A-Za-z0-9_-]+(?:\s*[./]\s*[A-Za-z0-9_-]+)?)\s*=\s*"
-    r"(?P<value>\"(?:[^\"\\]|\\.)*\"|[^\s\";=]+)"
-)
+_VALUE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|[^\s\";=]+")
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _ID = re.compile(r"\s*(?P<id>\"(?:[^\"\\]|\\.)*\"|[^\s\";=]+)(?:\s+\d+)?\s*")
 
 
@@ -50,7 +51,7 @@ class AuthResults:
 
 
 def agent_mail_verdict(message: Inbound, trusted_authserv_id: str) -> tuple[bool, str]:
-    """(True, why) when the trusted server says the mail passed DMARC or aligned DKIM."""
+    """(True, why) when every trusted header that judges the mail passes it, by DMARC or aligned DKIM."""
     trusted = trusted_authserv_id.strip().lower()
     server = trusted_authserv_id.strip()
     if not trusted:
@@ -58,11 +59,19 @@ def agent_mail_verdict(message: Inbound, trusted_authserv_id: str) -> tuple[bool
     from_domain = message.from_addr.rpartition("@")[2].lower()
     if not from_domain:
         return False, "no From address"
-    run = _trusted_run(message, trusted)
-    if not run:
+    headers = _trusted(message, trusted)
+    if not headers:
         return False, f"no Authentication-Results from {server}"
-    results = [r for header in run for r in header.results]
-    dmarc = next((r for r in results if r.method == "dmarc" and r.result != "none"), None)
+    verdicts = [v for v in (_header_verdict(h, from_domain, server) for h in headers) if v is not None]
+    if not verdicts:
+        return False, f"no dmarc or dkim result from {server}"
+    # The least favourable verdict decides: a sender can add passes, never take away a fail.
+    return next((v for v in verdicts if not v[0]), verdicts[0])
+
+
+def _header_verdict(header: AuthResults, from_domain: str, server: str) -> tuple[bool, str] | None:
+    """One header's verdict: DMARC when it has one, else DKIM; None when it judges neither (SPF only)."""
+    dmarc = next((r for r in header.results if r.method == "dmarc" and r.result != "none"), None)
     if dmarc is not None:
         if dmarc.result != "pass":
             return False, f"dmarc={dmarc.result} from {server}"
@@ -70,18 +79,18 @@ def agent_mail_verdict(message: Inbound, trusted_authserv_id: str) -> tuple[bool
         if checked and checked != from_domain:
             return False, f"dmarc=pass from {server} is for {checked}, not {from_domain}"
         return True, f"dmarc=pass from {server}"
-    passing = [r for r in results if r.method == "dkim" and r.result == "pass"]
-    for result in passing:
+    dkim = [r for r in header.results if r.method == "dkim"]
+    if not dkim:
+        return None
+    for result in dkim:
         signer = _signing_domain(result)
-        if signer and aligned(signer, from_domain):
+        if result.result == "pass" and signer and aligned(signer, from_domain):
             return True, f"dkim=pass for {signer} from {server} (no DMARC result)"
+    passing = [r for r in dkim if r.result == "pass"]
     if passing:
         signer = _signing_domain(passing[0]) or "an unnamed domain"
         return False, f"dkim=pass for {signer} does not align with {from_domain}"
-    dkim = next((r for r in results if r.method == "dkim"), None)
-    if dkim is not None:
-        return False, f"dkim={dkim.result} from {server}"
-    return False, f"no dmarc or dkim result from {server}"
+    return False, f"dkim={dkim[0].result} from {server}"
 
 
 def parse_header(value: str) -> AuthResults:
@@ -92,7 +101,7 @@ def parse_header(value: str) -> AuthResults:
     authserv_id = _unquote(found.group("id")).lower() if found else ""
     results: list[Result] = []
     for segment in segments[1:]:
-        pairs = [(m.group("key"), m.group("value")) for m in _PAIR.finditer(segment)]
+        pairs = _pairs(segment)
         if not pairs:
             continue  # "none", or an empty segment after a trailing ";"
         method_key, result_value = pairs[0]
@@ -115,16 +124,10 @@ def aligned(signer: str, from_domain: str) -> bool:
     return signer == from_domain or from_domain.endswith("." + signer) or signer.endswith("." + from_domain)
 
 
-def _trusted_run(message: Inbound, trusted: str) -> list[AuthResults]:
-    """The topmost consecutive Authentication-Results headers with the trusted authserv-id."""
-    run: list[AuthResults] = []
-    for value in message.header_all(HEADER):
-        parsed = parse_header(value)
-        if parsed.authserv_id == trusted:
-            run.append(parsed)
-        elif run:
-            break  # an earlier hop's header: what lies below came from outside
-    return run
+def _trusted(message: Inbound, trusted: str) -> list[AuthResults]:
+    """Every Authentication-Results header with the trusted authserv-id, wherever it stands."""
+    parsed = (parse_header(value) for value in message.header_all(HEADER))
+    return [header for header in parsed if header.authserv_id == trusted]
 
 
 def _signing_domain(result: Result) -> str:
@@ -188,6 +191,51 @@ def _split(value: str) -> list[str]:
         index += 1
     segments.append("".join(current))
     return segments
+
+
+def _pairs(segment: str) -> list[tuple[str, str]]:
+    """Every `key=value` of a segment (a key may be `word.word` or `word/word`), in one pass."""
+    pairs: list[tuple[str, str]] = []
+    floor = 0  # nothing before this belongs to a later pair
+    equals = segment.find("=")
+    while equals != -1:
+        start, end = _key_before(segment, equals, floor)
+        value = _VALUE.match(segment, _skip_blanks(segment, equals + 1)) if start < end else None
+        if value is not None:
+            pairs.append((segment[start:end], value.group()))
+            floor = value.end()
+        else:
+            floor = equals + 1
+        equals = segment.find("=", floor)
+    return pairs
+
+
+def _key_before(segment: str, equals: int, floor: int) -> tuple[int, int]:
+    """(start, end) of the key written before the `=` at `equals`; start == end when there is none."""
+    end = _back_over(segment, equals, floor, str.isspace)
+    start = _back_over(segment, end, floor, _KEY_CHARS.__contains__)
+    if start == end:
+        return start, end
+    dot = _back_over(segment, start, floor, str.isspace)
+    if dot > floor and segment[dot - 1] in "./":
+        word_end = _back_over(segment, dot - 1, floor, str.isspace)
+        word_start = _back_over(segment, word_end, floor, _KEY_CHARS.__contains__)
+        if word_start < word_end:
+            start = word_start
+    return start, end
+
+
+def _back_over(text: str, index: int, floor: int, wanted: Callable[[str], bool]) -> int:
+    """The lowest index >= floor such that every character from it up to `index` is `wanted`."""
+    while index > floor and wanted(text[index - 1]):
+        index -= 1
+    return index
+
+
+def _skip_blanks(text: str, index: int) -> int:
+    while index < len(text) and text[index].isspace():
+        index += 1
+    return index
 
 
 def _unquote(value: str) -> str:
