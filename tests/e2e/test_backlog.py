@@ -85,7 +85,7 @@ def test_acknowledgements_leave_while_the_backlog_is_ingested(room: Mailroom) ->
     finally:
         disk.release()
         code = proc.wait(timeout=300)
-    assert disk.written == ATTACHMENT
+    assert disk.written == ATTACHMENT, "the ingest never wrote the attachment through the slow disk"
     records = [json.loads(line) for line in log.read_text().splitlines()]
     text = "\n".join(r["message"] + r.get("error", "") for r in records)
     assert code == 0, text[-3000:]
