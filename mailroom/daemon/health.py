@@ -10,8 +10,9 @@ import peewee as pw
 
 from mailroom import clock
 from mailroom.config.units import iso
+from mailroom.store import breaches
 from mailroom.store import queries as store
-from mailroom.store.models import Clock, Mailbox, OutboxItem, Quarantined, Setting, Ticket, database
+from mailroom.store.models import Mailbox, OutboxItem, Quarantined, Setting, database
 
 log = logging.getLogger("mailroom.health")
 
@@ -22,12 +23,6 @@ def snapshot(now: datetime, rules_state: dict[str, Any] | None = None) -> dict[s
     """The figures `status` shows, from the database alone."""
     queued = OutboxItem.select().where(OutboxItem.state == "queued")
     oldest = queued.order_by(OutboxItem.created_at).first()
-    open_breaches = (
-        Clock.select()
-        .join(Ticket)
-        .where((Clock.state == "breached") & Ticket.status.not_in(["solved", "closed"]))
-        .count()
-    )
     return {
         "now": iso(now),
         "mailboxes": [
@@ -41,7 +36,7 @@ def snapshot(now: datetime, rules_state: dict[str, Any] | None = None) -> dict[s
             "failed": OutboxItem.select().where((OutboxItem.state == "failed") & (OutboxItem.kind == "mail")).count(),
             "alerts_failed": OutboxItem.select().where((OutboxItem.state == "failed") & (OutboxItem.kind == "alert")).count(),
         },
-        "breaches_open": open_breaches,
+        "breaches_open": breaches.tickets_breaching(now),
         "quarantine": Quarantined.select().where(Quarantined.replayed_at.is_null()).count(),
         "rules": rules_state or {},
         "health_alerts": {what: _state(what) for what in WATCHED},

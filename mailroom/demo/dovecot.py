@@ -33,7 +33,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(host: str, port: int, timeout: float = 10.0, alive: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(host: str, port: int, timeout: float = 60.0, alive: subprocess.Popen[bytes] | None = None) -> None:
     """Poll every 20 ms until host:port accepts a connection; fail early if `alive` exits."""
     deadline = time.monotonic() + timeout
     while True:
@@ -155,7 +155,7 @@ class Dovecot:
             # stats service), so once no mail process is left the rest is killed at once.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 30  # a ceiling: on a loaded machine the writes take longer
             while proc.poll() is None and time.monotonic() < deadline:
                 if all(name != "imap" for name, _state in process_group(proc.pid)):
                     break
@@ -164,7 +164,7 @@ class Dovecot:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while process_group(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.01)  # children are reaped by init a moment after the master died
 
@@ -361,7 +361,7 @@ namespace inbox {{
         with self._session(user) as imap:
             return sorted(name for _flags, _sep, name in imap.list_folders())
 
-    def wait_for(self, user: str, folder: str = "INBOX", n: int = 1, timeout: float = 10.0) -> list[bytes]:
+    def wait_for(self, user: str, folder: str = "INBOX", n: int = 1, timeout: float = 60.0) -> list[bytes]:
         """Poll until user's folder holds at least n messages and return them all; AssertionError on timeout."""
         deadline = time.monotonic() + timeout
         while True:

@@ -208,7 +208,7 @@ class OpsgenieServer:
         """Accepted webhook posts."""
         return self._accepted("webhook", None)
 
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
         """Block until `predicate()` holds (checked on every request), or False after `timeout` seconds."""
         with self._lock:
             return self._lock.wait_for(predicate, timeout)

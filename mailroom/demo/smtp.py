@@ -228,7 +228,7 @@ class SmtpServer:
             self.messages.append(record)
             self._cond.notify_all()
 
-    def wait_for(self, n: int = 1, timeout: float = 10.0) -> list[Received]:
+    def wait_for(self, n: int = 1, timeout: float = 60.0) -> list[Received]:
         """Block until at least n messages were accepted and return them all; AssertionError on timeout."""
         with self._cond:
             if not self._cond.wait_for(lambda: len(self.messages) >= n, timeout):

@@ -13,10 +13,10 @@ import peewee as pw
 from mailroom.clock import as_utc
 from mailroom.config.units import format_duration, iso
 from mailroom.report.working import Calendars
+from mailroom.store import breaches
 from mailroom.store.models import Clock, Rating, Survey, Ticket
 
 TARGET = 0.95
-OPEN_STATUSES = ("new", "open", "pending")
 SOLVED_STATUSES = ("solved", "closed")
 COMMENTS_SHOWN = 10
 BREACHING_SHOWN = 50
@@ -319,17 +319,13 @@ def _weekly(span: tuple[date | None, date | None], counts: Counter[str], first: 
 
 def breaching_now(team: str | None, now: datetime) -> dict[str, Any]:
     """Unsolved tickets (of any creation date) with an SLA metric past due and unmet, most overdue first."""
-    where = Ticket.status.in_(OPEN_STATUSES) & (
-        ((Clock.state == "breached") & Clock.met_at.is_null())
-        | ((Clock.state == "running") & Clock.due_at.is_null(False) & (Clock.due_at <= now))
-    )
-    if team:
-        where &= Ticket.team == team
+    # One query for the whole list, whatever the number of tickets: the rows come sorted and
+    # are grouped per ticket here.
     query = (
         Clock.select(Clock.ticket, Clock.metric, Clock.due_at, Ticket.subject, Ticket.priority, Ticket.team,
                      Ticket.status, Ticket.assignee)
         .join(Ticket)
-        .where(where)
+        .where(breaches.open_breaches(now, team))
         .order_by(Clock.due_at, Clock.id)
     )
     tickets: dict[int, dict[str, Any]] = {}

@@ -57,11 +57,11 @@ class Daemon:
         """What it has logged so far."""
         return self.log.read_text(errors="replace")
 
-    def wait_log(self, pattern: str, timeout: float = 15) -> re.Match[str]:
+    def wait_log(self, pattern: str, timeout: float = 120) -> re.Match[str]:
         """The first log match of pattern, waiting for it."""
         return _wait(lambda: re.search(pattern, self.text()), timeout, f"{pattern!r} in the log")
 
-    def stop(self, timeout: float = 30) -> tuple[int | None, float]:
+    def stop(self, timeout: float = 60) -> tuple[int | None, float]:
         """SIGTERM; the exit code (None: killed after timeout) and how long the exit took."""
         began = time.monotonic()
         if self.proc.poll() is None:
@@ -101,7 +101,7 @@ def daemon(mailroom: Mailroom) -> Iterator[Callable[..., Daemon]]:
         proc.stop()
 
 
-def _ticket(subject: str, timeout: float = 20) -> Ticket:
+def _ticket(subject: str, timeout: float = 120) -> Ticket:
     return _wait(lambda: Ticket.get_or_none(Ticket.subject == subject), timeout, f"a ticket {subject!r}")
 
 
@@ -129,9 +129,11 @@ def test_sigterm_exits_promptly_and_sends_what_it_committed(mailroom: Mailroom, 
     for i in range(200):
         mailroom.dovecot.append("support", mail(subject=f"Question {i} about exports", sender=f"c{i}@example.org"))
     run = daemon()
-    _wait(lambda: Ticket.select().count() >= 10, 30, "the first tickets")
+    _wait(lambda: Ticket.select().count() >= 10, 120, "the first tickets")
     code, took = run.stop()
-    assert code == 0 and took < 12, (code, took, run.text()[-2000:])
+    # It stops after the current message (the rest of the backlog waits, checked below) and
+    # flushes for at most 10 s: well within this, however loaded the machine.
+    assert code == 0 and took < 45, (code, took, run.text()[-2000:])
     assert "action=stopped" in run.text()
     # The ingest and the main thread's flushes after each message both write, on SQLite too.
     assert "database is locked" not in run.text()
@@ -147,7 +149,7 @@ def test_sigterm_exits_promptly_and_sends_what_it_committed(mailroom: Mailroom, 
     stored = Message.select().where(Message.direction == "inbound").count()
     assert stored == tickets
     assert mailroom.dovecot.count("support", "Processed") == stored
-    assert mailroom.dovecot.count("support", "INBOX") == 200 - stored
+    assert mailroom.dovecot.count("support", "INBOX") == 200 - stored > 0
 
 
 def test_imap_outage_mid_batch_loses_and_doubles_nothing(mailroom: Mailroom, daemon: Callable[..., Daemon]) -> None:
@@ -156,11 +158,12 @@ def test_imap_outage_mid_batch_loses_and_doubles_nothing(mailroom: Mailroom, dae
         mailroom.dovecot.append("support", raw)
     run = daemon()
     inbound = Message.select().where(Message.direction == "inbound")
-    _wait(lambda: inbound.count() >= 30, 30, "the batch to be under way")
+    _wait(lambda: inbound.count() >= 30, 120, "the batch to be under way")
     mailroom.dovecot.stop()
-    time.sleep(2)
+    # Back only once the daemon has met the outage, however long a loaded machine takes to.
+    run.wait_log("action=disconnected|action=reconnect")
     mailroom.dovecot.start()
-    _wait(lambda: inbound.count() >= 300 and mailroom.dovecot.count("support", "INBOX") == 0, 90,
+    _wait(lambda: inbound.count() >= 300 and mailroom.dovecot.count("support", "INBOX") == 0, 300,
           "every mail stored and moved")
     assert run.stop()[0] == 0
     assert "action=disconnected" in run.text() or "action=reconnect" in run.text()
@@ -181,7 +184,7 @@ def test_json_log_format_writes_only_json_lines(mailroom: Mailroom, daemon: Call
     _ticket("Where is my invoice?")
     _write(mailroom.folder / "rules.yaml", "version: 1\nrules: [\n")  # a rules error: more error lines
     run.wait_log("rules not reloaded")
-    _wait(lambda: mailroom.dovecot.count("support", "Quarantine") == 1, 15, "the quarantined mail")
+    _wait(lambda: mailroom.dovecot.count("support", "Quarantine") == 1, 120, "the quarantined mail")
     assert run.stop()[0] == 0
 
     lines = run.text().splitlines()

@@ -14,7 +14,7 @@ import test as cpython_test
 from mailroom.store import queries as store
 from mailroom.store.models import Message, Quarantined, Ticket
 
-from .conftest import Mailroom
+from .conftest import Mailroom, wait_until
 from .mails import mail, message_id_of
 
 CORPUS = Path(os.path.dirname(cpython_test.__file__)) / "test_email" / "data"
@@ -117,6 +117,25 @@ def test_malformed_mail_is_stored_or_quarantined_never_lost(mailroom: Mailroom) 
     assert big.messages[0].attachments[0].size >= 20_000_000
 
 
+def _stored_in(log: Path) -> int:
+    """How many messages the run logging to `log` stored."""
+    return log.read_text().count(" action=stored ")
+
+
+def _run_killed_after(room: Mailroom, log: Path, stored: int, rng: random.Random) -> bool:
+    """Start `run --once` and SIGKILL it once it has stored `stored` messages; False when it ended first."""
+    with log.open("w") as err:
+        proc = room.popen("run", "--once", stdout=subprocess.DEVNULL, stderr=err)
+    wait_until(lambda: proc.poll() is not None or _stored_in(log) >= stored,
+               timeout=300, what=f"a run to store {stored} messages")
+    time.sleep(rng.uniform(0, 0.02))  # not a wait: it spreads the kills over the work between two logs
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    return killed
+
+
 def test_crash_at_random_moments_loses_and_doubles_nothing(mailroom: Mailroom) -> None:
     rng = random.Random(7)
     sent: list[bytes] = []
@@ -135,17 +154,18 @@ def test_crash_at_random_moments_loses_and_doubles_nothing(mailroom: Mailroom) -
             mailroom.dovecot.append("support", raw)
 
     add(200)
-    kills = 0
-    deadline = time.monotonic() + 240
-    while kills < 20 and time.monotonic() < deadline:
-        if mailroom.dovecot.count("support", "INBOX") == 0:
-            add(20)  # the runs were faster than the kills: give them more to be killed in
-        proc = mailroom.popen("run", "--once", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4, 1.6))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait()
+    kills = stored_by_runs = 0
+    # Each run is killed once it has stored a random number of messages: the moment is chosen by
+    # what the run has done, not by the clock, so a slow machine kills it just as mid-work.
+    for attempt in range(100):  # a ceiling only: nearly every run is killed
+        if kills == 20:
+            break
+        target = rng.randint(1, 40)
+        if len(sent) - stored_by_runs < target + 20:
+            add(40)  # enough new mail that the run is still at work when it is killed
+        log = mailroom.folder / f"run-{attempt}.log"
+        kills += _run_killed_after(mailroom, log, target, rng)
+        stored_by_runs += _stored_in(log)
     final = mailroom.cli("run", "--once", timeout=300, check=False)
     assert final.returncode == 0, final.stderr
     assert mailroom.dovecot.count("support", "INBOX") == 0

@@ -197,7 +197,7 @@ def test_webhook_checks_the_signature_when_it_has_the_secret() -> None:
 
 def test_wait_for_sees_requests_from_another_thread(opsgenie: OpsgenieServer) -> None:
     threading.Timer(0.1, create, (opsgenie, ALERT)).start()
-    assert opsgenie.wait_for(lambda: len(opsgenie.creates()) == 1, timeout=5)
+    assert opsgenie.wait_for(lambda: len(opsgenie.creates()) == 1, timeout=60)
 
 
 def test_after_stop_connections_are_refused() -> None:
