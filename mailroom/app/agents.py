@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from mailroom.app import clocks, outbound, tickets
 from mailroom.app.context import Context
+from mailroom.mail import msgid
 from mailroom.mail.authresults import agent_mail_verdict
 from mailroom.mail.commands import CommandBlock, parse_commands
 from mailroom.mail.loops import automatic_mail_reason, is_out_of_office
@@ -12,18 +15,59 @@ from mailroom.mail.threader import Threading
 from mailroom.store import queries as store
 from mailroom.store.models import Message, Participant, Ticket
 
+# What mailroom writes to the engineers only: notifications, forwards, SLA mail and command errors.
+# No mail to a customer carries their Message-IDs, so answering one proves the sender read it.
+AGENT_SIDE_KINDS = ("notification", "system", "refusal")
 
-def sender_is_agent(ctx: Context, message: Inbound) -> tuple[bool, str | None]:
-    """Whether the mail is an engineer's, and when an agent address is refused, why."""
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote a mail, as far as it can be proven: an agent's address, and whether it is theirs."""
+
+    agent_address: bool  # From is an agent's address (which anyone can write)
+    proven_for: frozenset[int] | None = None  # tickets it answers agent-side mail of; None: proven for all
+    refused: str | None = None  # why an agent address was not taken as the engineer's
+
+    def is_agent(self, ticket_id: int | None) -> bool:
+        """True when the mail counts as the engineer's on `ticket_id` (None: a new mail to support)."""
+        if not self.agent_address or self.refused:
+            return False
+        if self.proven_for is None:
+            return True
+        return ticket_id is not None and ticket_id in self.proven_for
+
+    def why_not(self, ticket_id: int | None) -> str | None:
+        """Why an agent address does not count as the engineer's here; None when it does or is no agent's."""
+        if not self.agent_address or self.is_agent(ticket_id):
+            return None
+        if self.refused:
+            return self.refused
+        if ticket_id is None:
+            return "a new mail from an agent address proves nothing without trusted_authserv_id: treated as a customer's"
+        return ("from an agent address, but it does not answer mailroom's mail to the engineers about this "
+                "ticket: treated as a customer's")
+
+
+def identify(ctx: Context, message: Inbound) -> Sender:
+    """Whether the mail is an engineer's: authenticated by the trusted server, or a reply to agent-side mail."""
     if not ctx.is_agent_address(message.from_addr):
-        return False, None
+        return Sender(False)
     trusted = ctx.settings.support.trusted_authserv_id
-    if not trusted:
-        return True, None
-    ok, reason = agent_mail_verdict(message, trusted)
-    if ok:
-        return True, None
-    return False, f"from an agent address but not authenticated ({reason}): treated as a customer's"
+    if trusted:
+        ok, reason = agent_mail_verdict(message, trusted)
+        if ok:
+            return Sender(True)
+        return Sender(True, refused=f"from an agent address but not authenticated ({reason}): treated as a customer's")
+    answered = [message.in_reply_to or "", *message.references]
+    ours = [i for i in answered if msgid.verify(i, ctx.secret) is not None]
+    return Sender(True, frozenset(store.tickets_answered_on_agent_side(ours, AGENT_SIDE_KINDS)))
+
+
+def refused_agent_mail(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, why: str) -> None:
+    """Mail in an engineer's name that was not accepted as theirs: recorded, and the engineer told."""
+    if ticket is not None:
+        store.record_event(ticket.id, ctx.now, message.from_addr, "agent mail refused", why)
+    outbound.refused_agent_notice(ctx, ticket, row, message, why)
 
 
 def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> None:
@@ -35,7 +79,7 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
         row.save()
         store.record_event(ticket.id, ctx.now, message.from_addr, "automatic reply", "stored as a note")
         return
-    block = parse_commands(message.new_text, ctx.rules.teams.keys())
+    block = _checked(ctx, parse_commands(message.new_text, ctx.rules.teams.keys()))
     if block.error:
         _refuse(ctx, ticket, row, message, block)
         return
@@ -50,6 +94,17 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
     elif block.is_note:
         store.record_event(ticket.id, ctx.now, message.from_addr, "note", "internal note")
     apply_commands(ctx, ticket, block, message.from_addr)
+
+
+def _checked(ctx: Context, block: CommandBlock) -> CommandBlock:
+    """The block, refused whole when `#assign` names anyone but an agent (their mail would follow)."""
+    if block.error:
+        return block
+    for command in block.commands:
+        if command.name == "assign" and not ctx.is_agent_address(command.argument or ""):
+            error = f"#assign {command.argument}: not an agent's address (the rules' agents or a team's members)"
+            return replace(block, error=error)
+    return block
 
 
 def _respond(ctx: Context, ticket: Ticket, row: Message, message: Inbound, block: CommandBlock) -> None:
@@ -123,16 +178,27 @@ def apply_commands(ctx: Context, ticket: Ticket, block: CommandBlock, actor: str
             store.record_event(ticket.id, ctx.now, actor, "paged", team)
 
 
-def agent_opens(ctx: Context, row: Message, message: Inbound) -> tuple[bool, Ticket | None]:
+def agent_opens(
+    ctx: Context, row: Message, message: Inbound, *, proven: bool, refused: str | None
+) -> tuple[bool, Ticket | None]:
     """An engineer's new mail with `#requester ADDRESS`: a ticket for that customer, text relayed.
 
-    Returns (handled, ticket); not handled means the mail opens an ordinary ticket.
+    Returns (handled, ticket); not handled means the mail opens an ordinary ticket. A mail that is
+    not proven the engineer's may open no ticket for anyone else: its `#requester` is refused.
     """
-    block = parse_commands(message.new_text, ctx.rules.teams.keys())
+    block = _checked(ctx, parse_commands(message.new_text, ctx.rules.teams.keys()))
+    requester = next((c.argument for c in block.commands if c.name == "requester"), None)
+    if not proven:
+        if not requester:
+            return False, None
+        why = "#requester needs a mail the trusted server authenticated (trusted_authserv_id); no ticket was opened"
+        row.kind = "note"
+        row.save()
+        outbound.refused_agent_notice(ctx, None, row, message, f"{why}: {refused}" if refused else why)
+        return True, None
     if block.error:
         _refuse(ctx, None, row, message, block)
         return True, None
-    requester = next((c.argument for c in block.commands if c.name == "requester"), None)
     if not requester:
         return False, None
     ticket = tickets.open_ticket(

@@ -94,43 +94,48 @@ def _apply(
         row = store_message(message, key, place, machine, digests)
         surveys.record(ctx, row, message, answer)
         return Ingested("stored", answer.ticket_id, "survey answer: " + answer.reason)
-    is_agent, why = agents.sender_is_agent(ctx, message)
+    sender = agents.identify(ctx, message)
     threading = thread(
         message,
         ticket_tag=ctx.settings.support.ticket_tag,
         support_address=ctx.support_address,
         known=store.tickets_of_message_ids([message.in_reply_to or "", *message.references]),
         exists=lambda tid: Ticket.select().where(Ticket.id == tid).exists(),
-        may_use_link=lambda tid: is_agent or store.is_participant(tid, message.from_addr),
+        may_use_link=lambda tid: sender.is_agent(tid) or store.is_participant(tid, message.from_addr),
     )
     row = store_message(message, key, place, machine, digests)
     ticket = Ticket.get_by_id(threading.ticket_id) if threading.ticket_id else None
+    is_agent = sender.is_agent(ticket.id if ticket is not None else None)
+    refused = None if imported or machine else sender.why_not(ticket.id if ticket is not None else None)
     if ticket is not None and imported:
         # History: joined to its ticket as it was, with no mail, clock or status change.
+        is_agent = sender.agent_address
         row.ticket, row.kind = ticket, "agent" if is_agent else "customer"
         row.save()
         store.add_participants(ticket.id, [message.from_addr], role="agent" if is_agent else "customer")
         return Ingested("stored", ticket.id, threading.reason)
     if ticket is not None and ticket.status == "closed" and not is_agent:
         ticket = tickets.open_linked(ctx, row, message, ticket, machine)
+        if refused:
+            agents.refused_agent_mail(ctx, ticket, row, message, refused)
         return Ingested("stored", ticket.id, "reply to a closed ticket opened a new one")
     if ticket is not None:
         if is_agent:
             agents.agent_mail(ctx, ticket, row, message)
         else:
-            if why:
-                store.record_event(ticket.id, ctx.now, message.from_addr, "not agent mail", why)
+            if refused:
+                agents.refused_agent_mail(ctx, ticket, row, message, refused)
             tickets.customer_followup(ctx, ticket, row, message, machine)
         return Ingested("stored", ticket.id, threading.reason)
-    if is_agent and not imported:
-        handled, ticket = agents.agent_opens(ctx, row, message)
+    if not imported and (is_agent or refused):
+        handled, opened = agents.agent_opens(ctx, row, message, proven=is_agent, refused=refused)
         if handled:
-            return Ingested("stored", ticket.id if ticket else None, "engineer's mail to support")
+            return Ingested("stored", opened.id if opened else None, "engineer's mail to support")
     created = tickets.open_ticket(ctx, row, message, machine, threading, imported=imported)
     if created is None:
         return Ingested("ignored", None, "a rule said ignore")
-    if why:
-        store.record_event(created.id, ctx.now, message.from_addr, "not agent mail", why)
+    if refused:
+        agents.refused_agent_mail(ctx, created, row, message, refused)
     return Ingested("stored", created.id, threading.reason)
 
 

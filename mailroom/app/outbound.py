@@ -32,6 +32,11 @@ _AUTO_REPLIES = Prepared(
     .where((Message.rcpt == Bind("address")) & Message.kind.in_(AUTO_REPLY_KINDS) & (Message.received_at > Bind("since")))
     .tuples()
 )
+_REFUSALS = Prepared(
+    Message.select(pw.fn.COUNT(Message.id))
+    .where((Message.rcpt == Bind("address")) & (Message.kind == "refusal") & (Message.received_at > Bind("since")))
+    .tuples()
+)
 _FIRST_RESPONSE = Prepared(
     Clock.select()
     .where((Clock.ticket == Bind("ticket")) & (Clock.metric == "first_response"))
@@ -177,6 +182,21 @@ def forward(ctx: Context, ticket: Ticket, row: Message | None, message: Inbound 
 
 def agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, error: str) -> None:
     """Tell the engineer which command line was refused and why; nothing else happens."""
+    _agent_error(ctx, ticket, row, message, error, "system")
+
+
+def refused_agent_notice(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, why: str) -> None:
+    """Tell the real engineer that a mail in their name was not taken as theirs (a few an hour at most)."""
+    to = message.from_addr.strip().lower()
+    limit = int(ctx.settings.limits.auto_replies_per_sender_hour)
+    if _REFUSALS.scalar(address=to, since=ctx.now - timedelta(hours=1)) >= limit:
+        if ticket is not None:
+            store.record_event(ticket.id, ctx.now, "mail", "no refusal notice", f"{to} is past its limit of {limit} an hour")
+        return
+    _agent_error(ctx, ticket, row, message, why, "refusal")
+
+
+def _agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, error: str, kind: str) -> None:
     values = {
         "support": template_values.support_values(ctx),
         "ticket": template_values.ticket_values(ctx, ticket) if ticket is not None else None,
@@ -184,7 +204,7 @@ def agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inbo
         "message": template_values.message_values(row, message),
     }
     subject = compose.reply_subject(message.subject if ticket is None else _tagged(ctx, ticket, message.subject))
-    queue_mail(ctx, ticket, "system", "agent_error", values, [message.from_addr], subject, _answering(message),
+    queue_mail(ctx, ticket, kind, "agent_error", values, [message.from_addr], subject, _answering(message),
            auto_submitted="auto-replied", suppress_auto_responses=True, thread_topic=message.subject)
 
 

@@ -28,7 +28,7 @@ from mailroom.mail.htmltext import (
     storable,
 )
 
-MAX_HEADER = 65_536  # bytes of one header field; the stdlib's parser is slow on giant ones
+MAX_HEADER = 16_384  # bytes of one header field: longer ones are cut (and the cut recorded) before any parsing
 MAX_HEADERS = 1_000  # header fields kept
 MAX_SUBJECT = 1_000
 _CHUNK = 1 << 20

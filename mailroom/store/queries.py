@@ -145,6 +145,20 @@ def tickets_of_message_ids(ids: Iterable[str]) -> dict[str, int]:
     return {mid: ticket for mid, ticket in rows}
 
 
+def tickets_answered_on_agent_side(ids: Iterable[str], kinds: Iterable[str]) -> set[int]:
+    """The tickets of those Message-IDs that name mail we wrote to the engineers (`kinds` of outbound rows)."""
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return set()
+    rows = (
+        Message.select(Message.ticket)
+        .where(Message.message_id.in_(wanted) & (Message.direction == "outbound")
+               & Message.kind.in_(list(kinds)) & Message.ticket.is_null(False))
+        .tuples()
+    )
+    return {ticket for (ticket,) in rows}
+
+
 def is_participant(ticket_id: int, address: str) -> bool:
     """True when `address` took part in the ticket (requester, copied customer, agent)."""
     return (

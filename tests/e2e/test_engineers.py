@@ -71,10 +71,7 @@ def test_invalid_command_applies_nothing_and_tells_the_engineer(mailroom: Mailro
 
 
 def test_spoofed_agent_mail_is_a_customers_when_authentication_is_required(mailroom: Mailroom) -> None:
-    text = mailroom.config.read_text().replace(
-        'secret_env = "MAILROOM_SECRET"', 'secret_env = "MAILROOM_SECRET"\ntrusted_authserv_id = "mx.example.com"'
-    )
-    mailroom.config.write_text(text)
+    _require_authentication(mailroom)
     ticket, _, notice = _ticket_and_notice(mailroom)
     forged = [
         {"Authentication-Results": "mx.example.com; dmarc=fail header.from=example.com"},
@@ -118,8 +115,9 @@ def test_out_of_office_reaches_no_customer_and_meets_no_sla(mailroom: Mailroom) 
 
 
 def test_engineer_answering_the_customer_directly_is_not_relayed_again(mailroom: Mailroom) -> None:
-    _, question, _ = _ticket_and_notice(mailroom)
-    direct = reply(question, ANSWER, to=CUSTOMER, cc="support@example.com")
+    _, _, notice = _ticket_and_notice(mailroom)
+    # Reply-all to the notification with the customer added: proven, and the customer has it already.
+    direct = reply(notice, ANSWER, to=CUSTOMER, cc="support@example.com")
     mailroom.dovecot.append("support", direct)
     assert mailroom.run_once() == 0
     assert _relays(mailroom) == []  # the customer got it from the engineer, not from us
@@ -127,13 +125,25 @@ def test_engineer_answering_the_customer_directly_is_not_relayed_again(mailroom:
     assert ticket["first_response_at"] is not None
 
 
+def _require_authentication(mailroom: Mailroom) -> None:
+    text = mailroom.config.read_text().replace(
+        'secret_env = "MAILROOM_SECRET"', 'secret_env = "MAILROOM_SECRET"\ntrusted_authserv_id = "mx.example.com"'
+    )
+    mailroom.config.write_text(text)
+
+
+PASSING = {"Authentication-Results": "mx.example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"}
+
+
 def test_engineer_opens_a_ticket_for_a_customer(mailroom: Mailroom) -> None:
+    _require_authentication(mailroom)
     mailroom.dovecot.append(
         "support",
         mail(
             subject="Your migration window",
             sender="Eve Engineer <engineer@example.com>",
             body="#requester customer@example.org\n" + ANSWER,
+            headers=PASSING,
         ),
     )
     assert mailroom.run_once() == 0
@@ -142,6 +152,58 @@ def test_engineer_opens_a_ticket_for_a_customer(mailroom: Mailroom) -> None:
     [relay] = _relays(mailroom)
     assert "#requester" not in body_text(relay)
     assert not [m for m in mailroom.dovecot.messages("customer") if header(m, "Auto-Submitted") == "auto-replied"]
+
+
+def test_requester_without_authentication_opens_nothing_and_tells_the_engineer(mailroom: Mailroom) -> None:
+    # Anyone can write From: an engineer; without a trusted server nothing proves a new mail theirs.
+    mailroom.dovecot.append(
+        "support",
+        mail(subject="Your account", sender="Eve Engineer <engineer@example.com>",
+             body="#requester victim@bank.test\nPlease log in at https://phish.test to keep your account.\n"),
+    )
+    assert mailroom.run_once() == 0
+    assert mailroom.tickets() == []
+    assert not [m for m in mailroom.smtp.messages if "victim@bank.test" in m.rcpt_tos]
+    told = [m for m in mailroom.dovecot.messages("engineer") if "trusted_authserv_id" in body_text(m)]
+    assert len(told) == 1
+
+
+def test_mail_in_an_engineers_name_that_answers_no_notification_relays_and_obeys_nothing(mailroom: Mailroom) -> None:
+    ticket, question, notice = _ticket_and_notice(mailroom)
+    tag = header(notice, "Subject")
+    forged = [
+        mail(subject="Re: " + tag, sender="Eve Engineer <engineer@example.com>",
+             body="#assign mallory@evil.test\n#status solved\n" + ANSWER),  # the ticket tag only
+        reply(question, "#status solved\n" + ANSWER),  # answers the customer's own mail
+    ]
+    for raw in forged:
+        mailroom.dovecot.append("support", raw)
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []
+    tickets = mailroom.tickets()
+    original = next(t for t in tickets if t["requester"] == CUSTOMER)
+    assert original["status"] == "new" and original["assignee"] is None
+    # The tag alone does not even join the ticket (the sender never took part): a ticket of its own.
+    refused = [e for t in tickets for e in t["events"] if e["action"] == "agent mail refused"]
+    assert len(refused) == 2
+    assert not [m for m in mailroom.smtp.messages if any("evil.test" in r for r in m.rcpt_tos)]
+    told = [m for m in mailroom.dovecot.messages("engineer") if "treated as a customer's" in body_text(m)]
+    assert len(told) == 2
+    # The engineer's genuine reply to the notification still works, with no Authentication-Results.
+    mailroom.dovecot.append("support", reply(notice, "#status solved\n" + ANSWER))
+    assert mailroom.run_once() == 0
+    assert len(_relays(mailroom)) == 1
+    assert next(t for t in mailroom.tickets() if t["requester"] == CUSTOMER)["status"] == "solved"
+
+
+def test_assign_to_anyone_but_an_agent_is_refused(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    mailroom.dovecot.append("support", reply(notice, "#assign mallory@evil.test\n" + ANSWER))
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []
+    [ticket] = mailroom.tickets()
+    assert ticket["assignee"] is None
+    assert [m for m in mailroom.dovecot.messages("engineer") if "not an agent's address" in body_text(m)]
 
 
 def test_solving_with_an_answer_meets_the_first_response(mailroom: Mailroom) -> None:
