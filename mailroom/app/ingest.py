@@ -11,7 +11,7 @@ import peewee as pw
 
 from mailroom.app import agents, surveys, tickets
 from mailroom.app.context import Context
-from mailroom.mail.loops import automatic_mail_reason
+from mailroom.mail.loops import automatic_mail_reason, is_out_of_office
 from mailroom.mail.message import Inbound
 from mailroom.mail.threader import thread
 from mailroom.store import queries as store
@@ -89,6 +89,11 @@ def _apply(
 ) -> Ingested:
     machine = automatic_mail_reason(message, ctx.support_address, ctx.settings.support.lists)
     answer = None if imported else surveys.match(ctx, message)
+    if answer is not None and (machine or is_out_of_office(message)):
+        # Automatic mail (an out-of-office answer to the survey) is never a rating: a note.
+        row = store_message(message, key, place, machine or "automatic reply", digests)
+        surveys.automatic_answer(ctx, row, message, answer)
+        return Ingested("stored", row.ticket_id, "automatic reply to a survey: stored as a note")
     if answer is not None:
         # A survey answer is a rating: it never opens or reopens a ticket.
         row = store_message(message, key, place, machine, digests)

@@ -28,7 +28,8 @@ _MAC_LENGTH = 10
 _TOKEN = re.compile(rf"^([0-9a-z]{{1,13}})x([a-z2-7]{{{_MAC_LENGTH}}})$")
 # Case-insensitive: some mail systems lowercase (or uppercase) the local part on the way.
 _ANSWER_ADDRESS = re.compile(
-    rf"^(?P<base>[^@+\s]+)\+csat-(?P<token>[0-9a-z]{{1,13}}x[a-z2-7]{{{_MAC_LENGTH}}})"
+    # Any token shape: one that does not parse is a forged rating, never a new ticket.
+    r"^(?P<base>[^@+\s]+)\+csat-(?P<token>[^@\s]{1,100}?)"
     r"-(?P<rating>good|okay|bad|[1-5])@(?P<domain>[^@\s]+)$",
     re.IGNORECASE,
 )
@@ -73,10 +74,15 @@ def make_token(secret: str, ticket_id: int, requester: str) -> str:
     return f"{_base36(int(ticket_id))}x{_mac(secret, ticket_id, requester)}"
 
 
+MAX_TICKET_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store
+
+
 def token_ticket(token: str) -> int | None:
     """The ticket id a token names, verified or not (None when it is not a token at all)."""
     match = _TOKEN.match((token or "").strip().lower())
-    return int(match.group(1), 36) if match else None
+    ticket_id = int(match.group(1), 36) if match else None
+    # An id no database column can hold names no ticket: the token is forged, not an error.
+    return ticket_id if ticket_id is not None and ticket_id <= MAX_TICKET_ID else None
 
 
 def read_token(secret: str, token: str) -> int | None:
@@ -283,6 +289,8 @@ def match(ctx: Context, message: Inbound) -> SurveyAnswer | None:
     sender = message.from_addr
     if token is not None:
         target = token_ticket(token)
+        if target is None:
+            return SurveyAnswer(None, rating, comment, True, f"token {token[:40]} does not parse")
         if read_token(ctx.secret, token) is None:
             return SurveyAnswer(target, rating, comment, True, f"token {token} does not verify")
         if replied is not None and replied.ticket_id != target:
@@ -299,6 +307,15 @@ def match(ctx: Context, message: Inbound) -> SurveyAnswer | None:
         return SurveyAnswer(ticket.id, rating, comment, True, why)
     how = "answer address" if token is not None else "reply to the survey"
     return SurveyAnswer(ticket.id, rating, comment, False, f"rating {rating} by {how}")
+
+
+def automatic_answer(ctx: Context, row: Message, message: Inbound, answer: SurveyAnswer) -> None:
+    """An auto-reply to a survey: a note on its ticket when the token is good, never a rating."""
+    row.kind = "note"
+    if not answer.forged and answer.ticket_id is not None:
+        row.ticket = answer.ticket_id
+        store.record_event(answer.ticket_id, ctx.now, message.from_addr, "automatic reply", "to the survey: a note")
+    row.save()
 
 
 def record(ctx: Context, row: Message, message: Inbound, answer: SurveyAnswer) -> None:
@@ -320,6 +337,7 @@ def record(ctx: Context, row: Message, message: Inbound, answer: SurveyAnswer) -
     # A rating gets no automatic reply; saying so keeps the audit trail explicit.
     row.machine_reason = row.machine_reason or "a survey answer"
     row.save()
+    previous = Rating.select().where(Rating.ticket == ticket.id).order_by(Rating.id.desc()).first()
     Rating.create(
         ticket=ticket.id,
         rating=answer.rating,
@@ -329,7 +347,8 @@ def record(ctx: Context, row: Message, message: Inbound, answer: SurveyAnswer) -
     )
     detail = f"rated {answer.rating}" + (f": {answer.comment[:200]}" if answer.comment else "")
     store.record_event(ticket.id, ctx.now, sender, "rating", detail)
-    if answer.rating in UNHAPPY:
+    # The team hears of a Bad rating once: clicking it again is no news until the rating changes.
+    if answer.rating in UNHAPPY and (previous is None or previous.rating != answer.rating):
         outbound.forward(ctx, ticket, row, message, "Bad rating")
 
 

@@ -34,6 +34,9 @@ _BLOCK = frozenset(
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre"})
 _SPACES = re.compile(r"[ \t\r\n\f\v\u200b]+")
 _RULE = "_" * 32  # what Outlook writes above the quoted header block in its text part
+# Quote marks shown at most this deep: each line carries one "> " per level, so unbounded
+# nesting (`<blockquote>` repeated) would make the text grow with the square of the markup.
+MAX_QUOTE_DEPTH = 32
 
 
 class _Text:
@@ -55,11 +58,12 @@ class _Text:
         """End the current line; with blank, make sure one empty line follows."""
         text = "".join(self.line).rstrip()
         if text or self.pre:
-            self.lines.append("> " * self.line_depth + text if text else ">" * self.line_depth)
+            shown = min(self.line_depth, MAX_QUOTE_DEPTH)
+            self.lines.append("> " * shown + text if text else ">" * shown)
         self.line, self.has_text, self.ends_in_space = [], False, True
         self.line_depth = self.depth
         if blank and self.lines and self.lines[-1].strip("> "):
-            self.lines.append(">" * self.depth)
+            self.lines.append(">" * min(self.depth, MAX_QUOTE_DEPTH))
 
     def write(self, text: str) -> None:
         """Add text to the current line."""

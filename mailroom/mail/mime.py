@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.feedparser import BytesFeedParser
@@ -29,6 +30,7 @@ from mailroom.mail.htmltext import (
 )
 
 MAX_HEADER = 16_384  # bytes of one header field: longer ones are cut (and the cut recorded) before any parsing
+MAX_ADDRESS_HEADER = 131_072  # an address field: room for the 500 recipients kept, each a long "Name" <address>
 MAX_HEADERS = 1_000  # header fields kept
 MAX_SUBJECT = 1_000
 _CHUNK = 1 << 20
@@ -79,7 +81,7 @@ def parse_bytes(raw: bytes, defects: list[str]) -> Message:
 
 
 def _capped_head(raw: bytes, defects: list[str]) -> tuple[bytes, int]:
-    """The header block with each field cut to MAX_HEADER bytes, and where the body starts."""
+    """The header block with each field cut to its cap, and where the body starts."""
     fields: list[list[int]] = []
     position = end = raw.find(b"\n") + 1 if raw.startswith(b"From ") else 0
     first_field = position
@@ -96,24 +98,31 @@ def _capped_head(raw: bytes, defects: list[str]) -> tuple[bytes, int]:
         else:
             break  # body text without a blank line; the parser records that defect
         position = end
-    if len(fields) <= MAX_HEADERS and all(stop - start <= MAX_HEADER for start, stop in fields):
+    if len(fields) <= MAX_HEADERS and all(stop - start <= _cap(raw, start) for start, stop in fields):
         return raw[:position], position
     eol = b"\r\n" if raw[fields[0][1] - 2 : fields[0][1]] == b"\r\n" else b"\n"
     pieces = [raw[:first_field]]
     for start, stop in fields[:MAX_HEADERS]:
         piece = raw[start:stop]
-        if stop - start > MAX_HEADER:
+        cap = _cap(raw, start)
+        if stop - start > cap:
             name = piece.split(b":", 1)[0].strip().lower()
-            piece = piece[:MAX_HEADER]
+            piece = piece[:cap]
             if name in _ADDRESS_FIELDS and b"," in piece:
                 piece = piece[: piece.rfind(b",")]  # never keep half an address
             piece = piece.rstrip(b"\r\n \t") + eol
-            defects.append(f"header {name.decode('ascii', 'replace')} cut to {MAX_HEADER} bytes")
+            defects.append(f"header {name.decode('ascii', 'replace')} cut to {cap} bytes")
         pieces.append(piece)
     if len(fields) > MAX_HEADERS:
         defects.append(f"{len(fields) - MAX_HEADERS} header fields over {MAX_HEADERS} dropped")
     pieces.append(raw[fields[-1][1] : position])
     return b"".join(pieces), position
+
+
+def _cap(raw: bytes, start: int) -> int:
+    """How many bytes are kept of the header field that starts at `start`."""
+    name = raw[start : raw.find(b":", start)].strip().lower()
+    return MAX_ADDRESS_HEADER if name in _ADDRESS_FIELDS else MAX_HEADER
 
 
 def walk(msg: Message, hint: str | None, limit: int, defects: list[str]) -> tuple[str, list[Attachment]]:
@@ -205,7 +214,10 @@ def _filename(name: str | None, hint: str | None, ctype: str, index: int) -> str
     """A decoded file name without path or control characters, or a safe made-up one."""
     if name:
         decoded = decode_words(as_text(name, hint))
-        decoded = _FILENAME_UNSAFE.sub("_", storable(decoded)).strip(" ._")
+        # Format characters (bidi overrides and isolates among them) make `invoice\u202efdp.exe`
+        # show as "invoiceexe.pdf": they go, as do path separators and control characters.
+        decoded = "".join(c for c in storable(decoded) if unicodedata.category(c) != "Cf")
+        decoded = _FILENAME_UNSAFE.sub("_", decoded).strip(" ._")
         if decoded:
             return decoded[-255:] if len(decoded) > 255 else decoded
     return f"attachment-{index + 1}{_EXTENSIONS.get(ctype, '.bin')}"

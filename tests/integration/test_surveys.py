@@ -15,8 +15,9 @@ import pytest
 
 from mailroom.app import surveys
 from mailroom.app.context import Context
+from mailroom.app.ingest import Ingested, Placement, ingest
 from mailroom.config.loader import load_settings
-from mailroom.mail.message import Inbound
+from mailroom.mail.message import Inbound, parse
 from mailroom.report.figures import build_report
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
@@ -318,6 +319,57 @@ def test_a_reply_to_the_survey_mail(ctx: Context) -> None:
         assert surveys.match(ctx, inbound(ANN, text=text, in_reply_to=survey_id)).rating == rating
     # A stranger's rated reply is not the requester's answer.
     assert surveys.match(ctx, inbound(BOB, text="Bad", in_reply_to=survey_id)).forged
+
+
+def _arrives(ctx: Context, *headers: str, text: str = "") -> Ingested:
+    """A raw mail through ingest, as the daemon hands it over."""
+    raw = ("\r\n".join((f"Message-ID: <{uuid.uuid4().hex}@mail.example.net>", *headers)) + "\r\n\r\n" + text).encode()
+    return ingest(ctx, parse(raw, ctx.now), store.content_key(raw), Placement("INBOX", 1, None))
+
+
+def test_an_out_of_office_answer_to_the_survey_is_a_note_and_no_rating(ctx: Context) -> None:
+    ticket = sent_ticket(ctx)
+    survey_id = Message.get((Message.ticket == ticket.id) & (Message.kind == "survey")).message_id
+    later = at(ctx, T0 + timedelta(hours=2))
+    replies = [
+        (f"From: {ANN}", "To: support@example.com", f"In-Reply-To: {survey_id}", "Auto-Submitted: auto-replied",
+         "Subject: Re: How did we do?"),
+        (f"From: {ANN}", f"To: {address(ticket, 'good')}", "Precedence: auto_reply", "Subject: Out of office"),
+        (f"From: {ANN}", f"To: {address(ticket, 'bad')}", "X-Autoreply: yes", "Subject: Re: How did we do?"),
+    ]
+    for headers in replies:
+        outcome = _arrives(later, *headers, text="OK, I am out of the office until 3 June.")
+        assert (outcome.outcome, outcome.ticket_id) == ("stored", ticket.id)
+    assert Rating.select().count() == 0
+    notes = Message.select().where((Message.ticket == ticket.id) & (Message.kind == "note"))
+    assert notes.count() == 3 and all(note.machine_reason for note in notes)
+    assert Ticket.get_by_id(ticket.id).status == "solved"
+    assert Message.select().where(Message.kind == "notification").count() == 0
+    assert build_report(None, None, None, later.now, RULES)["csat"]["responses"] == 0
+
+
+@pytest.mark.parametrize("token", ["zzzzzzzzzzzzzx" + "a" * 10, "zzzzzzzzzzzzzzzzzzzzx" + "a" * 10, "ab!cx" + "a" * 10,
+                                   "12x34", "x"])
+def test_a_token_that_does_not_parse_is_a_forged_rating(ctx: Context, token: str) -> None:
+    ticket = sent_ticket(ctx)
+    later = at(ctx, T0 + timedelta(hours=2))
+    outcome = _arrives(later, f"From: {ANN}", f"To: support+csat-{token}-good@example.com", "Subject: rating")
+    assert (outcome.outcome, outcome.ticket_id) == ("stored", None)
+    (row,) = Message.select().where(Message.kind == "rating")
+    assert row.ticket_id is None and row.machine_reason.startswith("forged rating: ")
+    assert Rating.select().count() == 0 and Ticket.select().count() == 1
+    assert Ticket.get_by_id(ticket.id).status == "solved"
+
+
+def test_the_team_hears_of_a_bad_rating_once_until_it_changes(ctx: Context) -> None:
+    ticket = sent_ticket(ctx)
+    ratings = ["bad", "bad", "bad", "good", "bad", "bad"]
+    for hour, rating in enumerate(ratings, start=2):
+        later = at(ctx, T0 + timedelta(hours=hour))
+        answer(later, inbound(ANN, to=(address(ticket, rating),), when=later.now))
+    forwards = Message.select().where((Message.ticket == ticket.id) & (Message.kind == "notification"))
+    assert forwards.count() == 2  # the first Bad, and the Bad after the Good
+    assert Rating.select().where(Rating.ticket == ticket.id).count() == len(ratings)
 
 
 def test_what_a_mailto_click_sends_is_no_comment() -> None:

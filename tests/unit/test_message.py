@@ -7,11 +7,13 @@ import os
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import test
 
 from mailroom.errors import UnparseableMessage
+from mailroom.mail.htmltext import MAX_QUOTE_DEPTH, html_to_text
 from mailroom.mail.message import parse
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -329,6 +331,30 @@ def test_attachments_have_decoded_safe_names_and_their_bytes():
     forwarded = message.attachments[-1].content
     assert forwarded.startswith(b"From: Bob Smith <bob@customer.org>\r\n") and forwarded.endswith(b"Hello?\r\n")
     assert message.text == "Siehe Anhang."
+
+
+@pytest.mark.parametrize("mark", ["\u202e", "\u2066", "\u200f", "\u061c"])
+def test_attachment_names_lose_the_direction_marks_that_disguise_them(mark):
+    name = f"invoice{mark}fdp.exe"
+    raw = mail(
+        "From: a@example.com",
+        "Subject: invoice",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="XX"',
+        raw_body=b"--XX\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--XX\r\n"
+        b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''"
+        + quote(name).encode()
+        + b"\r\n\r\nMZ\r\n--XX--\r\n",
+    )
+    assert [a.filename for a in parse(raw, NOW).attachments] == ["invoicefdp.exe"]
+
+
+def test_html_quotes_nested_without_end_are_marked_at_most_32_deep():
+    markup = "<blockquote>quoted" * 5_000
+    lines = [line for line in html_to_text(markup).splitlines() if line.endswith("quoted")]
+    assert lines[0] == "> quoted"
+    assert lines[-1] == "> " * MAX_QUOTE_DEPTH + "quoted"
+    assert len(lines) == 5_000
 
 
 @pytest.fixture(scope="module")
