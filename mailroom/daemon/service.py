@@ -18,6 +18,7 @@ from mailroom.errors import TransientError, UnparseableMessage
 from mailroom.mail.message import parse
 from mailroom.rules.source import RulesSource
 from mailroom.store import queries as store
+from mailroom.store.failures import refusal
 from mailroom.store.models import Mailbox, Quarantined, database
 
 log = logging.getLogger("mailroom")
@@ -121,11 +122,15 @@ class Service:
             message = parse(item.raw, item.arrived_at, self.settings.limits.max_attachment_size)
             message_id = message.message_id
             result = ingest(ctx, message, key, place)
-        except DB_ERRORS as exc:
-            raise TransientError(f"database: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from exc
         except Exception as exc:  # noqa: BLE001 - any failure quarantines the message, never the loop
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if not isinstance(exc, UnparseableMessage):
+            refused = refusal(exc) if isinstance(exc, pw.DatabaseError) else None
+            if isinstance(exc, DB_ERRORS) and refused is None:
+                # The server is away (or busy): nothing is moved, the mail is fetched again.
+                raise TransientError(f"database: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from exc
+            reason = refused or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            if refused:
+                log.error("uid=%s message_id=%s: %s", place.uid, message_id, refused)
+            elif not isinstance(exc, UnparseableMessage):
                 reason = f"{type(exc).__name__}: {reason}"
                 log.exception("uid=%s message_id=%s: cannot be processed", place.uid, message_id)
             self.quarantine(item, place, key, message_id, reason)

@@ -18,6 +18,7 @@ from mailroom.adapters.imap import MailboxConnection
 from mailroom.adapters.smtp import MailSender
 from mailroom.app import alerting, cycle, surveys
 from mailroom.app.sending import flush_mail_once
+from mailroom.backoff import doubling
 from mailroom.daemon import health, logs
 from mailroom.daemon.service import Service
 from mailroom.daemon.wiring import build_service, connect_mailbox
@@ -31,6 +32,7 @@ DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
 SEND_WAIT = 0.5  # seconds `run --once`'s sender waits for a commit before looking anyway
 SMTP_PAUSE = 5.0  # seconds it leaves a server that is away alone, rather than retrying per message
 SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
+RECONNECT_FIRST, RECONNECT_CEILING = 1.0, 60.0  # seconds between tries at a failing mailbox: doubling
 
 
 class Worker:
@@ -182,25 +184,31 @@ class Worker:
         """IDLE (or poll) on the support folder while holding the mailbox; reconnect with backoff."""
         # The others try for the lock every poll interval: one takes over within it when the holder dies.
         poll = self.settings.mailbox.poll_interval.total_seconds()
-        delay = 1.0
+        failures = 0  # in a row: each one doubles the wait, and only a whole pass resets it
         try:
             while not self.stop.is_set():
                 if not self.lock.acquire():
                     self.stop.wait(poll)
                     continue
+                if failures:
+                    # Also after a pass that failed on a good connection: a mail or a server
+                    # that fails at once must not turn the loop into a reconnect storm.
+                    delay = doubling(failures, RECONNECT_FIRST, RECONNECT_CEILING)
+                    log.warning("action=reconnect in=%.0fs failures=%d", delay, failures)
+                    if self.stop.wait(delay):
+                        break
                 try:
                     conn = connect_mailbox(self.settings, self.stop, tries=1)
                 except TransientError as exc:
                     self._record_poll_error(str(exc))
-                    log.warning("action=reconnect in=%.0fs error=%s", delay, exc)
-                    self.stop.wait(delay)
-                    delay = min(delay * 2, 60.0)
+                    log.warning("action=connect-failed error=%s", exc)
+                    failures += 1
                     continue
-                delay = 1.0
                 try:
                     idle = self.settings.mailbox.idle and conn.can_idle()
                     while not self.stop.is_set() and self.lock.acquire():
                         self.service.ingest_once(conn, self.stop)
+                        failures = 0
                         if idle:
                             conn.idle_wait(poll, self.stop)
                         else:
@@ -208,9 +216,10 @@ class Worker:
                 except TransientError as exc:
                     self._record_poll_error(str(exc))
                     log.warning("action=disconnected error=%s", exc)
+                    failures += 1
                 except Exception:  # noqa: BLE001 - one failing pass must not end ingestion
                     log.exception("action=ingest-failed")
-                    self.stop.wait(delay)
+                    failures += 1
                 finally:
                     conn.close()
         finally:

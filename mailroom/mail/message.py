@@ -32,7 +32,9 @@ from mailroom.mail.quoting import new_text as strip_history
 
 MAX_ADDRESSES = 500  # per address field
 MAX_REFERENCES = 100
-MAX_ID = 998  # the longest line RFC 5322 allows, and the width of the id columns
+# The longest line RFC 5322 allows, the width of the id columns, and a limit in bytes too:
+# PostgreSQL refuses an index entry over 2,704 bytes, which 950 CJK characters exceed.
+MAX_ID = 998
 MAX_ADDRESS = 320
 MAX_DEFECTS = 50
 
@@ -180,7 +182,12 @@ def _message_id(value: str | None) -> str | None:
     else:
         return None
     token = f"<{ident}>"
-    return token if len(token) <= MAX_ID and token.isprintable() else None
+    return token if _fits(token) else None
+
+
+def _fits(token: str) -> bool:
+    """True for an id the id columns and their indexes hold: MAX_ID bytes at most, printable."""
+    return len(token) <= MAX_ID and len(token.encode("utf-8", "replace")) <= MAX_ID and token.isprintable()
 
 
 def _references(value: str | None) -> tuple[str, ...]:
@@ -188,7 +195,7 @@ def _references(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     tokens = (f"<{ident}>" for ident in _ID_TOKEN.findall(value))
-    unique = [t for t in dict.fromkeys(tokens) if len(t) <= MAX_ID and t.isprintable()]
+    unique = [t for t in dict.fromkeys(tokens) if _fits(t)]
     return tuple(unique[-MAX_REFERENCES:])
 
 
