@@ -63,8 +63,8 @@ def import_command(service: Any, settings: Any, path: Path) -> int:
     for done, (arrived, raw) in enumerate(dated, 1):
         ctx = service.context()
         try:
-            message = parse(raw, arrived, settings.limits.max_attachment_size)
-            result = ingest(ctx, message, store.content_key(raw), Placement(source), imported=True)
+            message = parse(raw, arrived, settings.limits.max_attachment_size, settings.limits.max_text)
+            result = ingest(ctx, message, store.content_key(raw), Placement(source), imported=True, raw=raw)
             counts[result.outcome] += 1
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop a migration
             counts["failed"] += 1

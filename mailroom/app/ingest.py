@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import peewee as pw
 
@@ -14,7 +13,9 @@ from mailroom.app.context import Context
 from mailroom.mail.loops import automatic_mail_reason, is_out_of_office
 from mailroom.mail.message import Inbound
 from mailroom.mail.threader import thread
+from mailroom.store import files
 from mailroom.store import queries as store
+from mailroom.store.files import attachment_path
 from mailroom.store.models import Attachment, Message, Ticket, database
 from mailroom.store.prepared import Bind, Prepared
 
@@ -67,12 +68,15 @@ def seen_at(place: Placement) -> bool:
 
 
 def ingest(
-    ctx: Context, message: Inbound, key: str, place: Placement, *, imported: bool = False
+    ctx: Context, message: Inbound, key: str, place: Placement, *, imported: bool = False, raw: bytes | None = None
 ) -> Ingested:
     """Store `message` and apply it to its ticket in one transaction; a repeat is recognised."""
     if seen_at(place):
         return Ingested("duplicate", None, "mailbox UID already stored")
     digests = _keep_attachments(ctx, message)
+    if raw is not None and not message.complete:
+        # Before the commit, like attachments: the stored text is cut, the original has the rest.
+        files.keep_original(ctx.settings.support.data_dir, key, raw)
     try:
         with database.atomic():
             duplicate = _SAME_MAIL.first(message_id=message.message_id, key=key)
@@ -183,11 +187,6 @@ def _digest(content: bytes | None) -> str | None:
     return hashlib.sha256(content).hexdigest() if content is not None else None
 
 
-def attachment_path(data_dir: Path, sha256: str) -> Path:
-    """Where an attachment's bytes live: content-addressed, so duplicates are stored once."""
-    return data_dir / "attachments" / sha256[:2] / sha256
-
-
 def _keep_attachments(ctx: Context, message: Inbound) -> list[str | None]:
     """Write each stored attachment's bytes; return the digests, one per attachment."""
     # Written before the commit: a crash leaves at most an unreferenced file, never a
@@ -197,10 +196,6 @@ def _keep_attachments(ctx: Context, message: Inbound) -> list[str | None]:
         if part.content is None or digest is None:
             continue
         path = attachment_path(ctx.settings.support.data_dir, digest)
-        if path.exists():
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(part.content)
-        tmp.replace(path)
+        if not path.exists():
+            files.keep(path, part.content)
     return digests

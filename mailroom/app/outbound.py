@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import peewee as pw
@@ -15,6 +14,7 @@ from mailroom.compose import wording
 from mailroom.mail import loops
 from mailroom.mail.addresses import is_support, valid_address
 from mailroom.store import queries as store
+from mailroom.store.files import attachment_path
 from mailroom.store.models import Attachment, Clock, Message, Ticket
 from mailroom.store.prepared import Bind, Prepared
 
@@ -201,7 +201,7 @@ def _agent_error(ctx: Context, ticket: Ticket | None, row: Message, message: Inb
         "support": template_values.support_values(ctx),
         "ticket": template_values.ticket_values(ctx, ticket) if ticket is not None else None,
         "error": error,
-        "message": template_values.message_values(row, message),
+        "message": template_values.message_values(ctx, row, message),
     }
     subject = compose.reply_subject(message.subject if ticket is None else _tagged(ctx, ticket, message.subject))
     queue_mail(ctx, ticket, kind, "agent_error", values, [message.from_addr], subject, _answering(message),
@@ -230,7 +230,7 @@ def _team_mail(
         store.record_event(ticket.id, ctx.now, "mail", "no notification", f"{why}: no address to tell (team {ticket.team})")
         return
     files, listed = _files(ctx, row, message)
-    shown = template_values.message_values(row, message)
+    shown = template_values.message_values(ctx, row, message)
     values = template_values.values(
         ctx,
         ticket,
@@ -313,8 +313,7 @@ def _files(ctx: Context, row: Message | None, message: Inbound | None) -> tuple[
         found = [(p.filename, p.content_type, p.size, p.content) for p in message.attachments]
     elif row is not None:
         for stored in Attachment.select().where(Attachment.message == row.id).order_by(Attachment.id):
-            # ingest.attachment_path's layout; importing ingest here would import its whole pipeline.
-            path = Path(ctx.settings.support.data_dir) / "attachments" / (stored.sha256 or "")[:2] / (stored.sha256 or "-")
+            path = attachment_path(ctx.settings.support.data_dir, stored.sha256 or "-")
             content = path.read_bytes() if stored.sha256 and path.is_file() else None
             found.append((stored.filename, stored.content_type, stored.size, content))
     files = [compose.File(name, ctype, content) for name, ctype, _, content in found if content is not None]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mailroom.compose.wording import ISO
+from mailroom.store.files import original_path
+
+NOTIFY_TEXT = 100_000  # characters of a mail's text a team notification carries
 
 if TYPE_CHECKING:
     from mailroom.app.context import Context
@@ -38,15 +41,26 @@ def ticket_values(ctx: Context, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def message_values(row: Message | None, message: Inbound | None) -> dict[str, Any] | None:
-    """The mail a notification quotes: from the parsed message, else from its stored row."""
+def message_values(ctx: Context, row: Message | None, message: Inbound | None) -> dict[str, Any] | None:
+    """The mail a notification quotes (an excerpt of a long one): from the parsed message, else its row."""
+    shown: dict[str, Any]
     if message is not None:
-        return {"from_addr": message.from_addr, "from_name": message.from_name, "subject": message.subject,
-                "date": message.arrived_at.strftime(ISO), "text": message.text, "to": list(message.to), "cc": list(message.cc)}
-    if row is None:
+        shown = {"from_addr": message.from_addr, "from_name": message.from_name, "subject": message.subject,
+                 "date": message.arrived_at.strftime(ISO), "text": message.text, "to": list(message.to),
+                 "cc": list(message.cc)}
+    elif row is not None:
+        shown = {"from_addr": row.from_addr, "from_name": row.from_name, "subject": row.subject,
+                 "date": row.received_at.strftime(ISO), "text": row.text, "to": list(row.recipients or []), "cc": []}
+    else:
         return None
-    return {"from_addr": row.from_addr, "from_name": row.from_name, "subject": row.subject,
-            "date": row.received_at.strftime(ISO), "text": row.text, "to": list(row.recipients or []), "cc": []}
+    # The team is told of a mail, not sent all of it: many relays refuse a mail of tens of MB.
+    text = str(shown["text"])
+    original = original_path(ctx.settings.support.data_dir, row.content_key) if row is not None else None
+    kept = original is not None and original.is_file()
+    shown["cut"] = len(text) > NOTIFY_TEXT or kept
+    shown["text"] = text[:NOTIFY_TEXT].rsplit("\n", 1)[0] if len(text) > NOTIFY_TEXT else text
+    shown["original"] = str(original) if kept else ""
+    return shown
 
 
 def ticket_calendar(ctx: Context, ticket: Ticket) -> Any:

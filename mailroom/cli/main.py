@@ -76,10 +76,9 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _open_store(settings: Any) -> None:
-    from mailroom.store.queries import open_database
+    from mailroom.store.queries import open_store
 
-    password = settings.database.password.reveal() if settings.database.password else None
-    open_database(settings.database.url, password)
+    open_store(settings)
 
 
 def _print_json(value: Any) -> None:
@@ -88,6 +87,8 @@ def _print_json(value: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mailroom` command."""
+    # Everything mailroom writes holds customer mail or secrets: private, whatever the caller's umask.
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)

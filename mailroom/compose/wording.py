@@ -157,6 +157,7 @@ def sample_values() -> dict[str, Any]:
             "from_addr": "ops@bigcorp.com", "from_name": "Olga Ops", "subject": "Site is down",
             "date": "2026-12-01T17:30:00Z", "text": "Our site is down since 17:00.",
             "to": ["support@example.com"], "cc": [],
+            "cut": True, "original": "/var/lib/mailroom/data/originals/3f/3f2a.eml.gz",
         },
         "attachments": [{"filename": "screen.png", "content_type": "image/png", "size": 2048, "included": True}],
         "engineer": {"name": "Alice Engineer", "address": "alice@example.com"},

@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mailroom.config.hosts import is_loopback
 from mailroom.config.settings import (
@@ -33,6 +34,7 @@ PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 SECURITY = ("tls", "starttls", "none")
 BACKENDS = ("opsgenie", "pagerduty", "webhook")
 SCALES = ("good-okay-bad", "1-5")
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
 SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 
@@ -43,14 +45,14 @@ KEYS: dict[str, tuple[str, ...]] = {
     "smtp": ("host", "port", "security", "ca_file", "username", "password"),
     "support": ("address", "name", "ticket_tag", "lists", "rules", "templates", "data_dir",
                 "secret", "trusted_authserv_id"),
-    "database": ("url", "password"),
+    "database": ("url", "password", "sslmode", "ca_file"),
     "opsgenie": ("api_url", "api_key", "heartbeat"),
     "escalation": ("backend", "give_up_after"),
     "pagerduty": ("routing_key", "events_url"),
     "webhook": ("url", "secret"),
     "health": ("stale_after",),
     "survey": ("delay", "scale"),
-    "limits": ("auto_replies_per_sender_hour", "max_attachment_size", "close_solved_after"),
+    "limits": ("auto_replies_per_sender_hour", "max_attachment_size", "close_solved_after", "max_text"),
 }
 SECRET_KEYS = {"mailbox.password", "smtp.password", "support.secret", "database.password",
                "opsgenie.api_key", "pagerduty.routing_key", "webhook.secret"}
@@ -108,6 +110,7 @@ def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
             auto_replies_per_sender_hour=tables["limits"].integer("auto_replies_per_sender_hour", 3, 0),
             max_attachment_size=tables["limits"].size("max_attachment_size", "25MB"),
             close_solved_after=tables["limits"].duration("close_solved_after", "4d"),
+            max_text=tables["limits"].size("max_text", "1MB", 1_000),
         ),
     )
 
@@ -237,7 +240,19 @@ def _database(table: Table, data_dir: Path) -> DatabaseSettings:
             url = f"sqlite:///{(table.base_dir / rest).resolve()}{mark}{query}"
     elif not url.startswith(("postgresql://", "postgres://")):
         raise table.expected("url", "sqlite:///PATH or postgresql://USER@HOST:PORT/DB", url)
-    return DatabaseSettings(url=url, password=table.secret("password"))
+    sslmode = None
+    if url.startswith("postgres"):
+        # Beyond loopback the server's certificate is checked, name and all: libpq's own
+        # default ("prefer") falls back to plaintext for anyone in the path who asks it to.
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        # A socket folder or loopback stays as it was; so does a URL that names its own sslmode.
+        local = not host or host.startswith("/") or is_loopback(host) or "sslmode=" in parts.query
+        default = "" if local else "verify-full"
+        sslmode = table.choice("sslmode", SSLMODES, default) if "sslmode" in table.data or default else None
+    return DatabaseSettings(
+        url=url, password=table.secret("password"), sslmode=sslmode or None, ca_file=table.optional_path("ca_file")
+    )
 
 
 def _opsgenie(table: Table) -> OpsgenieSettings | None:

@@ -59,6 +59,8 @@ class DatabaseSettings:
 
     url: str
     password: Secret | None
+    sslmode: str | None = None  # libpq's sslmode; None leaves libpq's default (loopback only)
+    ca_file: Path | None = None  # the CA that signed the server's certificate; else the system's
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,7 @@ class LimitsSettings:
     auto_replies_per_sender_hour: int
     max_attachment_size: int
     close_solved_after: timedelta
+    max_text: int = 1_000_000  # characters of a mail's text that tickets, rules and notifications read
 
 
 @dataclass(frozen=True, slots=True)

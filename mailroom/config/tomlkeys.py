@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from mailroom.config.hosts import is_loopback
 from mailroom.config.secrets import Secret, Source
 from mailroom.config.units import parse_duration, parse_size
 from mailroom.errors import ConfigError
@@ -116,8 +118,8 @@ class Table:
             raise self.error(key, f'must be longer than 0s, got "{value}"')
         return delta
 
-    def size(self, key: str, default: str) -> int:
-        """A size in bytes, written as "25MB" or a plain integer."""
+    def size(self, key: str, default: str, minimum: int = 0) -> int:
+        """A size in bytes, written as "25MB" or a plain integer, at least `minimum`."""
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise self.expected(key, 'a size like "25MB"', value)
@@ -127,6 +129,8 @@ class Table:
             raise self.error(key, str(exc)) from None
         if size < 0:
             raise self.expected(key, 'a size like "25MB"', value)
+        if size < minimum:
+            raise self.expected(key, f"a size of at least {minimum} bytes", value)
         return size
 
     def path(self, key: str, default: str) -> Path:
@@ -153,12 +157,14 @@ class Table:
         return tuple(items)
 
     def url(self, key: str, default: str | None = None) -> str:
-        """An http(s) URL."""
+        """An https URL; http only to a loopback host (the key or the payload would travel in clear)."""
         value = self.string(key, default)
         if not value:
             raise self.error(key, "required")
         if not _URL.match(value):
             raise self.expected(key, "an http:// or https:// URL", value)
+        if value.lower().startswith("http://") and not is_loopback(urlsplit(value).hostname or ""):
+            raise self.error(key, f"{value} is not encrypted: use https:// (http:// only for a loopback host)")
         return value
 
     def secret(self, key: str, default_env: str | None = None) -> Secret | None:

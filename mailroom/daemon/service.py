@@ -119,9 +119,10 @@ class Service:
         key = store.content_key(item.raw)
         message_id = ""
         try:
-            message = parse(item.raw, item.arrived_at, self.settings.limits.max_attachment_size)
+            limits = self.settings.limits
+            message = parse(item.raw, item.arrived_at, limits.max_attachment_size, limits.max_text)
             message_id = message.message_id
-            result = ingest(ctx, message, key, place)
+            result = ingest(ctx, message, key, place, raw=item.raw)
         except Exception as exc:  # noqa: BLE001 - any failure quarantines the message, never the loop
             refused = refusal(exc) if isinstance(exc, pw.DatabaseError) else None
             if isinstance(exc, DB_ERRORS) and refused is None:

@@ -18,8 +18,7 @@ CONNECT_TRIES = 3
 
 def build_service(settings: Any) -> Service:
     """Open the store, load the rules and the secret: everything a worker needs."""
-    password = settings.database.password.reveal() if settings.database.password else None
-    store.open_database(settings.database.url, password)
+    store.open_store(settings)
     configured = settings.support.secret.reveal_optional() if settings.support.secret else None
     secret = store.shared_secret(configured)
     rules = RulesSource(settings.support.rules, settings.support.templates)

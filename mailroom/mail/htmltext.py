@@ -318,11 +318,14 @@ def _base64(payload: str) -> bytes:
         return b""
 
 
-def payload_bytes(part: Message, defects: list[str]) -> bytes:
-    """A leaf part's content with its transfer encoding undone; never raises."""
+def payload_bytes(part: Message, defects: list[str], limit: int | None = None) -> bytes:
+    """A leaf part's content with its transfer encoding undone (about `limit` bytes at most); never raises."""
     try:
         payload = part.get_payload()
         cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+        if limit is not None and isinstance(payload, str) and len(payload) > 3 * limit:
+            # Cut before decoding: a 50 MB text part is read as far as it is kept, not copied whole.
+            return _first_bytes(payload, cte, limit)
         if cte == "base64" and isinstance(payload, str):
             try:
                 # One C call over the whole payload; the stdlib splits it into lines first.
@@ -334,6 +337,19 @@ def payload_bytes(part: Message, defects: list[str]) -> bytes:
     except Exception as exc:  # noqa: BLE001 - a broken part keeps the rest of the mail readable
         defects.append(f"part not decodable: {type(exc).__name__}")
         return b""
+
+
+def _first_bytes(payload: str, cte: str, limit: int) -> bytes:
+    """The first `limit` or so content bytes of an encoded payload, cut at a line end."""
+    # Encoded text is at most 3 characters a byte (quoted-printable); base64 is 4 per 3.
+    cut = payload[: 3 * limit]
+    cut = cut[: cut.rfind("\n") + 1] or cut
+    data = cut.encode("ascii", "surrogateescape")
+    if cte == "base64":
+        return _base64(cut)
+    if cte == "quoted-printable":
+        return binascii.a2b_qp(data)
+    return data
 
 
 def storable(text: str) -> str:

@@ -37,6 +37,7 @@ MAX_REFERENCES = 100
 MAX_ID = 998
 MAX_ADDRESS = 320
 MAX_DEFECTS = 50
+MAX_TEXT = 1_000_000  # characters of body text kept by default ([limits] max_text)
 
 _LIST_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"|\([^()]*+\)|,')  # commas in quotes or comments do not count
 _ID_TOKEN = re.compile(r"<([^<>\s]+)>")
@@ -66,6 +67,7 @@ class Inbound:
     return_path: str | None = None  # None: no Return-Path header; "": the empty path "<>"
     content_type: str = "text/plain"  # the top-level MIME type, lowercased
     thread_index: str | None = None  # Outlook's Thread-Index, to continue it
+    complete: bool = True  # False: the text was cut to the limit; the original mail has the rest
     defects: tuple[str, ...] = field(default=())
 
     def header(self, name: str) -> str | None:
@@ -87,7 +89,7 @@ class Inbound:
         return bool(self.attachments)
 
 
-def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_000) -> Inbound:
+def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_000, max_text: int = MAX_TEXT) -> Inbound:
     """Parse raw RFC 5322 bytes; raises UnparseableMessage when nothing usable can be read."""
     raw = bytes(raw)
     if not raw or raw.isspace():
@@ -100,12 +102,19 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         hint = safe(msg.get_content_charset, None)
         raw_headers = [(name, as_text(value, hint)) for name, value in msg.raw_items()]
         first = dict(reversed([(name.lower(), value) for name, value in raw_headers]))
-        texts, attachments = walk(msg, hint, max_attachment_size, defects)
+        content_type = msg.get_content_type()[:255]
+        texts, attachments = walk(msg, hint, max_attachment_size, defects, max_text)
+        del msg  # the parsed tree holds a copy of every part: freed before the text is worked on
     except Exception as exc:  # noqa: BLE001 - a parser bug must quarantine the mail, not stop the loop
         raise UnparseableMessage(f"cannot parse: {type(exc).__name__}: {exc}"[:300]) from exc
     if b"\x00" in raw:
         defects.append("NUL bytes removed")
     text = storable(texts).replace("\r\n", "\n")
+    complete = len(text) <= max_text
+    if not complete:
+        # What tickets, rules and notifications read is bounded; the original mail keeps the rest.
+        text = text[:max_text].rsplit("\n", 1)[0] if "\n" in text[:max_text] else text[:max_text]
+        defects.append(f"text cut to {max_text} characters; the whole mail is kept as the original")
     from_pairs = _addresses(first.get("from"), "from", defects, limit=1)
     reply_pairs = _addresses(first.get("reply-to"), "reply-to", defects, limit=1)
     message_id = _message_id(first.get("message-id"))
@@ -130,8 +139,9 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         attachments=tuple(attachments),
         content_hash=digest,
         return_path=_return_path(first.get("return-path")),
-        content_type=msg.get_content_type()[:255],
+        content_type=content_type,
         thread_index=_thread_index(first.get("thread-index")),
+        complete=complete,
         defects=tuple(dict.fromkeys(d[:200] for d in defects))[:MAX_DEFECTS],
     )
 

@@ -21,6 +21,7 @@ from email.policy import compat32
 from typing import TypeVar
 
 from mailroom.mail.htmltext import (
+    MAX_HTML,
     as_text,
     decode,
     decode_words,
@@ -125,8 +126,11 @@ def _cap(raw: bytes, start: int) -> int:
     return MAX_ADDRESS_HEADER if name in _ADDRESS_FIELDS else MAX_HEADER
 
 
-def walk(msg: Message, hint: str | None, limit: int, defects: list[str]) -> tuple[str, list[Attachment]]:
-    """The body text and the attachments, from a walk that never descends into attached mail."""
+def walk(
+    msg: Message, hint: str | None, limit: int, defects: list[str], max_text: int = 1_000_000
+) -> tuple[str, list[Attachment]]:
+    """The body text (each part read to about `max_text` characters) and the attachments."""
+    # A walk that never descends into attached mail.
     plain: list[str] = []
     html: list[str] = []
     named: list[str] = []
@@ -145,12 +149,15 @@ def walk(msg: Message, hint: str | None, limit: int, defects: list[str]) -> tupl
         inline = not name and disposition != "attachment"
         if inline and ctype.startswith("image/"):
             continue  # unnamed inline images are logos and tracking pixels; screenshots carry names
+        body = inline and (ctype in ("text/plain", "text/html") or ctype.startswith("multipart/"))
         if ctype.startswith("message/"):
             name, content = _attached_message(part, ctype, name, hint)
         else:
-            content = payload_bytes(part, defects)
+            # Body text is read to max_text characters (4 bytes each at most in UTF-8), HTML to MAX_HTML.
+            keep = 4 * (MAX_HTML if ctype == "text/html" else max_text)
+            content = payload_bytes(part, defects, keep if body else None)
         # A multipart without a boundary is a leaf holding its parts' text: read it as text.
-        if inline and (ctype in ("text/plain", "text/html") or ctype.startswith("multipart/")):
+        if body:
             text = decode(content, safe(part.get_content_charset, None), defects)
             (html if ctype == "text/html" else plain).append(text)
             continue

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import peewee as pw
@@ -14,6 +16,7 @@ from playhouse.db_url import connect
 from playhouse.db_url import parse as parse_url
 
 from mailroom.errors import ConfigError
+from mailroom.store import files
 from mailroom.store.models import (
     MODELS,
     Event,
@@ -43,12 +46,26 @@ class WriterSqlite(pw.SqliteDatabase):
         super().begin(lock_type or "IMMEDIATE")
 
 
-def open_database(url: str, password: str | None = None) -> pw.Database:
+def open_store(settings: Any) -> pw.Database:
+    """The database of these settings opened, with the data folder made private first."""
+    files.private_data_dir(Path(settings.support.data_dir))
+    db = settings.database
+    password = db.password.reveal() if db.password else None
+    return open_database(db.url, password, sslmode=db.sslmode, ca_file=db.ca_file)
+
+
+def open_database(
+    url: str, password: str | None = None, *, sslmode: str | None = None, ca_file: Path | None = None
+) -> pw.Database:
     """Connect to `url` (sqlite:///… or postgresql://…), bind the models, create/upgrade the schema."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = Path(parsed.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        files.private_folder(path.parent, only_missing=True)
+        if str(path) != ":memory:":
+            # The database holds customer mail and the secret that signs mailroom's ids: 0600.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, files.FILE_MODE))
+            os.chmod(path, files.FILE_MODE)
         # WAL lets readers (CLI, reports) run beside the daemon; the busy timeout covers
         # the brief moments two processes write at once.
         db = WriterSqlite(
@@ -61,7 +78,12 @@ def open_database(url: str, password: str | None = None) -> pw.Database:
             },
         )
     elif parsed.scheme in ("postgresql", "postgres"):
-        kwargs = {"password": password} if password else {}
+        kwargs: dict[str, str] = {"password": password} if password else {}
+        if sslmode:
+            kwargs["sslmode"] = sslmode
+            if sslmode.startswith("verify"):
+                # libpq reads ~/.postgresql/root.crt by default; "system" is the host's CA store.
+                kwargs["sslrootcert"] = str(ca_file) if ca_file else "system"
         db = connect(url.replace("postgres://", "postgresql://", 1), **kwargs)
     else:
         raise ConfigError(f'database.url: expected sqlite:/// or postgresql://, got "{url}"')

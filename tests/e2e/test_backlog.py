@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from mailroom.app.ingest import attachment_path
 from mailroom.store import queries as store
+from mailroom.store.files import attachment_path
 from mailroom.store.models import OutboxItem, Ticket
 
 from .conftest import Mailroom, wait_until, write_config

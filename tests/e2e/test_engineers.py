@@ -215,3 +215,23 @@ def test_solving_with_an_answer_meets_the_first_response(mailroom: Mailroom) -> 
     first = next(c for c in ticket["sla"]["clocks"] if c["metric"] == "first_response")
     assert first["state"] == "met" and first["met_at"] is not None
     assert len(_relays(mailroom)) >= 1
+
+
+def test_a_1mb_header_on_an_engineer_s_reply_stalls_nothing(mailroom: Mailroom) -> None:
+    import threading
+
+    _, _, notice = _ticket_and_notice(mailroom)
+    answer = reply(notice, ANSWER)
+    # Folded pairs as a hostile sender writes them: the kind a quadratic scan took minutes over.
+    pairs = "\r\n ".join(f"dkim=pass header.d=d{i}.example (x=\"a;b\")" for i in range(25_000))
+    header_block, _, body = answer.partition(b"\r\n\r\n")
+    answer = header_block + b"\r\nAuthentication-Results: mx.example.com;\r\n " + pairs.encode() + b"\r\n\r\n" + body
+    assert len(answer) > 1_000_000
+    mailroom.dovecot.append("support", answer)
+    outcome: list[int] = []
+    run = threading.Thread(target=lambda: outcome.append(mailroom.run_once()), daemon=True)
+    run.start()
+    run.join(timeout=120)  # a generous ceiling: linear parsing takes well under a second here
+    assert outcome == [0], "run --once did not finish within two minutes"
+    [relay] = _relays(mailroom)
+    assert "raised the limit" in body_text(relay)

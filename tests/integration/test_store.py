@@ -13,6 +13,7 @@ import pytest
 
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, ingest
+from mailroom.errors import ConfigError
 from mailroom.mail.message import parse
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
@@ -136,3 +137,10 @@ def test_a_transaction_that_reads_then_writes_waits_for_another_writer(tmp_path:
     thread.join(60)
     assert not thread.is_alive() and errors == []
     assert {s.key for s in Setting.select()} >= {"ingest", "sender"}
+
+
+def test_the_sslmode_reaches_postgresql(pg_url: str) -> None:
+    # The test server speaks no TLS: a required one is refused, not quietly done without.
+    with pytest.raises(ConfigError, match=r"^database\.url: cannot connect: .*SSL"):
+        store.open_database(pg_url, sslmode="require")
+    store.open_database(pg_url, sslmode="prefer").close()

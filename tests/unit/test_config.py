@@ -290,9 +290,40 @@ def test_file_that_is_not_utf8(tmp_path):
      'webhook.url: expected an http:// or https:// URL, got "hooks.example.com"'),
     (("opsgenie", 'api_url = "ftp://x"'), 'opsgenie.api_url: expected an http:// or https:// URL, got "ftp://x"'),
     (("opsgenie", 'api_key_env = ""'), "opsgenie.api_key: required (set api_key_env or api_key_file)"),
+    (("opsgenie", 'api_url = "http://api.opsgenie.com"'),
+     "opsgenie.api_url: http://api.opsgenie.com is not encrypted: use https:// (http:// only for a loopback host)"),
+    (("pagerduty", 'routing_key_env = "R"\nevents_url = "http://10.0.0.5/v2/enqueue"'),
+     "pagerduty.events_url: http://10.0.0.5/v2/enqueue is not encrypted: use https:// (http:// only for a loopback host)"),
+    (("webhook", 'secret_env = "S"\nurl = "http://hooks.example.com/x"'),
+     "webhook.url: http://hooks.example.com/x is not encrypted: use https:// (http:// only for a loopback host)"),
+    (("database", 'url = "postgresql://db.example.com/mailroom"\nsslmode = "sometimes"'),
+     'database.sslmode: expected disable, allow, prefer, require, verify-ca or verify-full, got "sometimes"'),
+    (("limits", 'max_text = "10"'), 'limits.max_text: expected a size of at least 1000 bytes, got "10"'),
 ])
 def test_bad_key_gives_one_line_naming_it(tmp_path, edit, message):
     assert error(tmp_path, with_table(*edit)) == message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:9"])
+def test_plain_http_escalation_is_fine_on_loopback(tmp_path, url):
+    settings = load(tmp_path, with_table("opsgenie", f'api_url = "{url}"\napi_key = "k"'))
+    assert settings.opsgenie is not None and settings.opsgenie.api_url == url
+
+
+@pytest.mark.parametrize(("database", "sslmode", "ca_file"), [
+    ('url = "postgresql://mailroom@db.example.com/mailroom"', "verify-full", None),
+    ('url = "postgresql://mailroom@db.example.com/mailroom"\nsslmode = "require"', "require", None),
+    ('url = "postgresql://mailroom@db.example.com/mailroom"\nca_file = "ca.pem"', "verify-full", "ca.pem"),
+    ('url = "postgresql://mailroom@db.example.com/mailroom?sslmode=verify-ca"', None, None),
+    ('url = "postgresql://mailroom@127.0.0.1/mailroom"', None, None),
+    ('url = "postgresql://mailroom@localhost/mailroom"', None, None),
+    ('url = "postgresql:///mailroom?host=/run/postgresql"', None, None),
+    ("", None, None),  # SQLite
+])
+def test_postgresql_beyond_loopback_checks_the_server_s_certificate(tmp_path, database, sslmode, ca_file):
+    settings = load(tmp_path, with_table("database", database))
+    assert settings.database.sslmode == sslmode
+    assert settings.database.ca_file == (tmp_path / ca_file if ca_file else None)
 
 
 def test_table_that_is_not_a_table(tmp_path):

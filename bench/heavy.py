@@ -1,0 +1,97 @@
+"""One huge text mail through `mailroom run --once`: peak memory, database growth and the team's notification.
+
+    .venv/bin/python bench/heavy.py [--mb 50]
+
+Each run is a fresh process, so its peak RSS (`ru_maxrss`) is its own: the baseline is the same
+`run --once` over an empty mailbox (imports, database, connections), then the run that reads the
+one mail. It prints the mail's size, the peak RSS above the baseline and its ratio to the mail
+(target under 4x), the database's growth and its ratio (target under 2x), and the size of the
+team notification (target under 5 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+LINE = "The export to CSV fails with error 0x80070005 when the report has more than 1000 rows.\n"
+
+
+def run_once(config: str) -> dict[str, float]:
+    """`mailroom run --once` in this process; its exit status and peak RSS in MB."""
+    from mailroom.cli import main as cli
+
+    status = cli.main(["--config", config, "run", "--once"])
+    return {"status": status, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def child(config: Path, env: dict[str, str]) -> dict[str, float]:
+    """This file as `--role run` in a fresh interpreter."""
+    done = subprocess.run([sys.executable, __file__, "--role", "run", "--config", str(config)], env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"heavy bench: the run failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def huge_mail(megabytes: int) -> bytes:
+    """A text/plain mail of about `megabytes` MB: a log pasted into the body."""
+    msg = EmailMessage()
+    msg["From"] = "Jane Customer <jane@example.org>"
+    msg["To"] = "support@example.com"
+    msg["Subject"] = "The export log you asked for"
+    msg["Message-ID"] = "<huge-log@client.example.org>"
+    count = megabytes * 1_000_000 // (len(LINE) + 7)
+    msg.set_content("".join(f"{i:06d} {LINE}" for i in range(count)), cte="8bit")
+    return msg.as_bytes()
+
+
+def _database_bytes(data_dir: Path) -> int:
+    return sum(p.stat().st_size for p in data_dir.glob("mailroom.db*"))
+
+
+def main() -> int:
+    """Set up the servers, run the baseline and the huge mail, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=50, help="size of the mail, MB (default 50)")
+    parser.add_argument("--role", help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role == "run":
+        print(json.dumps(run_once(args.config)))
+        return 0
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _sandbox import TEAM, Sandbox
+
+    raw = huge_mail(args.mb)
+    with Sandbox() as box:
+        data_dir = box.folder / "data"
+        base = child(box.config, box.env)
+        before = _database_bytes(data_dir)
+        box.dovecot.append("support", raw)
+        ours = child(box.config, box.env)
+        growth = _database_bytes(data_dir) - before
+        notices = box.smtp.by_recipient(TEAM)
+        notice = max((len(m.raw) for m in notices), default=0)
+        processed = box.dovecot.count("support", "Processed")
+    size_mb = len(raw) / 1e6
+    extra_mb = ours["rss_mb"] - base["rss_mb"]
+    print(f"one text/plain mail of {size_mb:.1f} MB; 2 cores, shared with other work")
+    print(f"  peak RSS      {ours['rss_mb']:.0f} MB against {base['rss_mb']:.0f} MB with an empty mailbox: "
+          f"+{extra_mb:.0f} MB, {extra_mb / size_mb:.2f}x the mail (target < 4x)")
+    print(f"  database      +{growth / 1e6:.1f} MB, {growth / len(raw):.2f}x the mail (target < 2x)")
+    print(f"  notification  {notice / 1e6:.2f} MB to the team (target < 5 MB)")
+    if processed != 1 or not notices:
+        print(f"warning: {processed} mail moved to Processed, {len(notices)} notifications", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
