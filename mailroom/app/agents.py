@@ -63,6 +63,12 @@ def identify(ctx: Context, message: Inbound) -> Sender:
     return Sender(True, frozenset(store.tickets_answered_on_agent_side(ours, AGENT_SIDE_KINDS)))
 
 
+NO_NEW_TEXT = (
+    "your reply held no new text that mailroom could find (only quoted history), so nothing was sent to "
+    "the customer; write your answer above the quoted text, or start the mail with #note for an internal note"
+)
+
+
 def refused_agent_mail(ctx: Context, ticket: Ticket | None, row: Message, message: Inbound, why: str) -> None:
     """Mail in an engineer's name that was not accepted as theirs: recorded, and the engineer told."""
     if ticket is not None:
@@ -84,6 +90,13 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
         _refuse(ctx, ticket, row, message, block)
         return
     body = block.body.strip()
+    if not body and not block.has_commands:
+        # Nothing new found: never a silent note. The engineer hears that nothing reached the customer.
+        row.kind = "note"
+        row.save()
+        store.record_event(ticket.id, ctx.now, message.from_addr, "empty reply", "no new text: nothing relayed")
+        outbound.agent_error(ctx, ticket, row, message, NO_NEW_TEXT)
+        return
     row.kind = "note" if block.is_note or not body else "agent"
     row.new_text = block.body
     row.save()

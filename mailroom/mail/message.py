@@ -17,7 +17,8 @@ from mailparser.utils import get_addresses
 
 from mailroom.clock import as_utc
 from mailroom.errors import UnparseableMessage
-from mailroom.mail.htmltext import as_text, decode_words, storable
+from mailroom.mail.htmlquote import mark_history
+from mailroom.mail.htmltext import as_text, decode_words, html_to_text, storable
 from mailroom.mail.mime import (
     CONTROLS,
     Attachment,
@@ -103,7 +104,7 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         raw_headers = [(name, as_text(value, hint)) for name, value in msg.raw_items()]
         first = dict(reversed([(name.lower(), value) for name, value in raw_headers]))
         content_type = msg.get_content_type()[:255]
-        texts, attachments = walk(msg, hint, max_attachment_size, defects, max_text)
+        texts, attachments, markup = walk(msg, hint, max_attachment_size, defects, max_text)
         del msg  # the parsed tree holds a copy of every part: freed before the text is worked on
     except Exception as exc:  # noqa: BLE001 - a parser bug must quarantine the mail, not stop the loop
         raise UnparseableMessage(f"cannot parse: {type(exc).__name__}: {exc}"[:300]) from exc
@@ -134,7 +135,7 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         date=_date(first.get("date"), arrived_at, defects),
         arrived_at=arrived_at,
         text=text,
-        new_text=strip_history(text),
+        new_text=_new_text(text, markup),
         headers=tuple((name, header_value(value)) for name, value in raw_headers),
         attachments=tuple(attachments),
         content_hash=digest,
@@ -144,6 +145,16 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         complete=complete,
         defects=tuple(dict.fromkeys(d[:200] for d in defects))[:MAX_DEFECTS],
     )
+
+
+def _new_text(text: str, markup: str) -> str:
+    """What the sender wrote anew: read from the HTML's structure first, from the plain text else."""
+    if markup.strip():
+        # The clients mark their quotes in HTML; the plain part has only its patterns to go by.
+        from_html = storable(strip_history(html_to_text(mark_history(markup))))
+        if from_html.strip():
+            return from_html
+    return strip_history(text)
 
 
 def _addresses(value: str | None, name: str, defects: list[str], limit: int = MAX_ADDRESSES) -> list[tuple[str, str]]:

@@ -128,8 +128,8 @@ def _cap(raw: bytes, start: int) -> int:
 
 def walk(
     msg: Message, hint: str | None, limit: int, defects: list[str], max_text: int = 1_000_000
-) -> tuple[str, list[Attachment]]:
-    """The body text (each part read to about `max_text` characters) and the attachments."""
+) -> tuple[str, list[Attachment], str]:
+    """The body text (each part read to about `max_text` characters), the attachments, the HTML body."""
     # A walk that never descends into attached mail.
     plain: list[str] = []
     html: list[str] = []
@@ -166,11 +166,12 @@ def walk(
         attachments.append(Attachment(filename, ctype[:255], size, content if size <= limit else None))
         if ctype == "text/plain" and disposition != "attachment":
             named.append(decode(content, safe(part.get_content_charset, None), defects))
+    markup = "\n".join(html)
     if any(text.strip() for text in plain):
-        return "\n".join(plain), attachments
+        return "\n".join(plain), attachments, markup
     if html:
-        return html_to_text("\n".join(html)), attachments
-    return "\n".join(plain or named), attachments  # named inline text when there is no other
+        return html_to_text(markup), attachments, markup
+    return "\n".join(plain or named), attachments, markup  # named inline text when there is no other
 
 
 def _attached_message(part: Message, ctype: str, name: str | None, hint: str | None) -> tuple[str | None, bytes]:

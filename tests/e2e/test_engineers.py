@@ -235,3 +235,32 @@ def test_a_1mb_header_on_an_engineer_s_reply_stalls_nothing(mailroom: Mailroom) 
     assert outcome == [0], "run --once did not finish within two minutes"
     [relay] = _relays(mailroom)
     assert "raised the limit" in body_text(relay)
+
+
+def _answer_below(notice: bytes, answer: str) -> bytes:
+    """A bottom-posted reply (Thunderbird's "reply below the quote"): attribution, quote, then the answer."""
+    quoted = reply(notice, "")  # the client's own Reply: subject, threading headers, the quote
+    head, _, body = quoted.partition(b"\r\n\r\n")
+    text = body.decode().replace("\r\n", "\n").strip()
+    return head + b"\r\n\r\n" + f"{text}\n\n{answer}\n".replace("\n", "\r\n").encode()
+
+
+def test_a_bottom_posted_answer_reaches_the_customer(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    mailroom.dovecot.append("support", _answer_below(notice, ANSWER))
+    assert mailroom.run_once() == 0
+    [relay] = _relays(mailroom)
+    assert body_text(relay).strip().startswith("Hi Jane,") and "wrote:" not in body_text(relay)
+    [ticket] = mailroom.tickets()
+    assert ticket["first_response_at"] is not None
+
+
+def test_a_reply_of_quotes_alone_is_sent_back_to_the_engineer(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    mailroom.dovecot.append("support", reply(notice, ""))
+    assert mailroom.run_once() == 0
+    assert _relays(mailroom) == []
+    told = [m for m in mailroom.dovecot.messages("engineer") if "held no new text" in body_text(m)]
+    assert len(told) == 1 and "nothing was sent to the customer" in body_text(told[0])
+    [ticket] = mailroom.tickets()
+    assert ticket["first_response_at"] is None

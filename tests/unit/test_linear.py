@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from mailroom.errors import MailroomError
 from mailroom.mail.authresults import parse_header
 from mailroom.mail.commands import parse_commands
+from mailroom.mail.htmlquote import mark_history
 from mailroom.mail.htmltext import decode_words, html_to_text
 from mailroom.mail.message import parse
 from mailroom.mail.quoting import new_text
@@ -28,7 +29,7 @@ SMALL, LARGE = 100_000, 1_000_000
 # Units that hit the places a backtracking regex or a rescan would: separators, quotes, brackets.
 PIECES = st.sampled_from([
     "a", "=", ";", '"', "(", ")", "\\", " ", "\n", "> ", "#", "@", "<", ">", ".", "/", "=?utf-8?q?", "?=",
-    "<div>", "<blockquote>", "On Monday wrote:", "dkim", "header.d", ",", "[Support #", "]", "x" * 7,
+    "<div>", "<blockquote>", '<div id="divRplyFwdMsg">', '<div class="gmail_quote">', "</div>", "<hr>", "On Monday wrote:", "dkim", "header.d", ",", "[Support #", "]", "x" * 7,
 ])
 UNITS = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 ARRIVED = datetime(2026, 12, 1, tzinfo=UTC)
@@ -73,6 +74,13 @@ def test_authentication_results_are_read_in_linear_time(unit: str) -> None:
 @given(UNITS)
 def test_quoted_history_is_found_in_linear_time(unit: str) -> None:
     _linear(new_text, unit)
+
+
+@PROPERTY
+@given(UNITS)
+@example('<div class="gmail_quote"><blockquote type="cite">On 1 Dec wrote:')
+def test_html_history_is_marked_in_linear_time(unit: str) -> None:
+    _linear(lambda markup: new_text(html_to_text(mark_history(markup))), unit)
 
 
 @PROPERTY

@@ -1,0 +1,169 @@
+"""Pure: a reply's HTML with its quoted history marked by structure, as each mail client writes it.
+
+Clients mark what they quote far more reliably in HTML than any text pattern can: Gmail's
+`div.gmail_quote`, Apple Mail's and Thunderbird's `blockquote type="cite"`, Outlook's
+`div#divRplyFwdMsg` and bordered header block. Here those marks become plain structure that
+htmltext understands — quotes as `<blockquote>` (so they read as `> ` lines), attribution
+containers gone, and Outlook-style history (which is not quoted, only appended) cut with
+everything after it — and quoting.new_text then reads the answer as it reads a plain reply.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+# Containers whose whole content is the quoted mail, written without a <blockquote>.
+_QUOTE_CONTAINERS = (
+    "div.yahoo_quoted", "div[id^=yahoo_quoted]", 'div[data-marker="__QUOTED_TEXT__"]', "div.zmail_extra",
+    "div.OutlookMessageHeader + blockquote",
+)
+# The "On … wrote:" line's own element: dropped, the quote below it stays a quote.
+_ATTRIBUTIONS = ("div.gmail_attr", "div.moz-cite-prefix", "div.yahoo_quoted_attr", 'div[data-marker="__HEADERS__"]')
+# Where appended history starts: that element and everything after it go.
+_HISTORY_STARTS = (
+    "div#divRplyFwdMsg", "div#appendonsend", "hr#zwchr", "div#mail-editor-reference-message-container",
+    "div.OutlookMessageHeader", 'div[style*="border-top:solid #E1E1E1"]', 'div[style*="border-top: solid #E1E1E1"]',
+    'div[style*="border-top:solid #B5C4DF"]', 'div[style*="border-top: solid #B5C4DF"]', "div#x_divRplyFwdMsg",
+    "div#x_appendonsend",
+)
+_NEVER_SHOWN = ("script", "style", "head", "title", "template")
+# An HTML5 tree builder checks the open elements for each tag, so nesting thousands deep costs
+# time with the square of the markup. No client nests that deep; such markup is read as text.
+MAX_DEPTH = 500
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]{0,20})[^<>]{0,2000}?(/?)>")
+_NOT_NESTING = frozenset({
+    "br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param",
+    "p", "li", "td", "th", "tr", "option", "dt", "dd",
+})
+
+
+def mark_history(markup: str) -> str:
+    """The HTML with quotes as <blockquote>, attribution lines dropped and appended history cut."""
+    if _too_deep(markup):
+        return markup
+    try:
+        tree = LexborHTMLParser(markup)
+    except Exception:  # noqa: BLE001 - markup the parser refuses is read as it is
+        return markup
+    root = tree.body or tree.root
+    if root is None:
+        return markup
+    for selector in _HISTORY_STARTS:
+        for node in root.css(selector):
+            _cut_from(_history_block(node), root)
+    for selector in _ATTRIBUTIONS:
+        for node in root.css(selector):
+            node.decompose()
+    for selector in _QUOTE_CONTAINERS:
+        for node in root.css(selector):
+            _as_blockquote(node)
+    return root.html or ""
+
+
+def without_history(markup: str) -> str:
+    """The HTML of what the engineer wrote: quotes at the end and appended history removed."""
+    tree = LexborHTMLParser(mark_history(markup))
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    for tag in _NEVER_SHOWN:
+        for node in root.css(tag):
+            node.decompose()
+    # Quotes after the last text are history; one between answers is what they answer.
+    while True:
+        trailing = _last_content(root)
+        if trailing is None or trailing.tag != "blockquote":
+            break
+        trailing.decompose()
+    return root.inner_html or ""
+
+
+def _too_deep(markup: str) -> bool:
+    """True when elements nest deeper than MAX_DEPTH (counted in one pass over the tags)."""
+    depth = 0
+    for tag in _TAG.finditer(markup):
+        closing, name, selfclosing = tag.groups()
+        if name.lower() in _NOT_NESTING or selfclosing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
+def _history_block(node: LexborNode) -> LexborNode:
+    """The element that starts the history: Outlook's header block with its wrapper and rule above."""
+    block = node
+    # Outlook desktop wraps the bordered header block in a bare <div>; its <hr> stands before it.
+    parent = block.parent
+    if parent is not None and parent.tag == "div" and _only_child(parent, block):
+        block = parent
+    previous = _previous_element(block)
+    if previous is not None and previous.tag == "hr":
+        block = previous
+    return block
+
+
+def _cut_from(node: LexborNode, root: LexborNode) -> None:
+    """Remove node and everything after it in document order (up to root)."""
+    current: LexborNode | None = node
+    while current is not None and current.mem_id != root.mem_id:
+        following = []
+        sibling = current.next
+        while sibling is not None:
+            following.append(sibling)
+            sibling = sibling.next
+        for item in following:
+            item.decompose()
+        parent = current.parent
+        if current is node:
+            current.decompose()
+        current = parent
+
+
+def _as_blockquote(node: LexborNode) -> None:
+    """Replace a quote container by a <blockquote> with the same content."""
+    replacement = LexborHTMLParser(f"<blockquote>{node.inner_html or ''}</blockquote>").css_first("blockquote")
+    if replacement is not None:
+        node.replace_with(replacement)
+
+
+def _only_child(parent: LexborNode, child: LexborNode) -> bool:
+    """True when child is parent's only element child (text between them blank)."""
+    item = parent.child
+    while item is not None:
+        if item.mem_id != child.mem_id and (item.is_element_node or (item.text_content or "").strip()):
+            return False
+        item = item.next
+    return True
+
+
+def _previous_element(node: LexborNode) -> LexborNode | None:
+    item = node.prev
+    while item is not None and not item.is_element_node:
+        if (item.text_content or "").strip():
+            return None
+        item = item.prev
+    return item
+
+
+def _last_content(root: LexborNode) -> LexborNode | None:
+    """The last child of root that shows anything (text or an image), skipping blank ones and <br>."""
+    item = root.last_child
+    while item is not None:
+        if item.is_element_node and item.tag in ("br", "wbr"):
+            item = item.prev
+            continue
+        shows = (item.text_content or "").strip() or (item.is_element_node and item.css_first("img") is not None)
+        if shows or (item.is_element_node and item.tag == "img"):
+            if item.is_element_node and item.tag in ("div", "span", "p") and item.tag != "blockquote":
+                inner = _last_content(item)
+                if inner is not None and inner.tag == "blockquote":
+                    return inner
+            return item
+        blank = item
+        item = item.prev
+        blank.decompose()
+    return None
