@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 import peewee as pw
+from markupsafe import Markup
 
 from mailroom.app import values as template_values
 from mailroom.app.mailing import Thread, queue_mail, recipients_of
@@ -87,17 +88,23 @@ def relay(ctx: Context, ticket: Ticket, row: Message, message: Inbound, text: st
     """An engineer's reply, threaded into the customer's conversation, From the support address."""
     engineer = message.from_name or row.from_name or message.from_addr.partition("@")[0]
     files, listed = _files(ctx, row, message)
+    # The engineer's own HTML (already cleaned of history, scripts and remote content) goes as
+    # the HTML alternative, with the inline images it shows; a plain-text reply stays plain.
+    html = Markup(message.new_html) if message.new_html else None
+    images = tuple(compose.File(i.filename, i.content_type, i.content, i.content_id)
+                   for i in message.images if i.content is not None) if html else ()
     values = template_values.values(
         ctx,
         ticket,
         customer_name=ticket.requester_name or "",
         text=text,
+        html=html,
         engineer={"name": engineer, "address": message.from_addr},
         attachments=listed,
     )
     subject = compose.reply_subject(_tagged(ctx, ticket, ticket.subject))
     queue_mail(ctx, ticket, "relay", "relay", values, recipients, subject, _customer_thread(ticket), files,
-           sender_name=f"{engineer} via {ctx.settings.support.name}")
+               sender_name=f"{engineer} via {ctx.settings.support.name}", images=images)
 
 
 def survey_mail(ctx: Context, ticket: Ticket, token: str, choices: list[tuple[str, str]]) -> None:

@@ -29,6 +29,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
 _MESSAGE_ID = re.compile(r"^<[!-;=?-~]+>$")  # printable ASCII, no spaces, no inner < >
 _THREAD_INDEX = re.compile(r"^[A-Za-z0-9+/=]{1,900}$")
+_CONTENT_ID = re.compile(r"^[\x21-\x3b\x3d\x3f-\x7e]{1,255}$")  # printable ASCII but "<" and ">"
 _MIME_TOKEN = re.compile(r"^[!#$%&'*+.^_`{|}~0-9a-z-]{1,127}$")  # RFC 2045 token, RFC 6838 length
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _FILETIME_EPOCH = 11644473600  # seconds from 1601-01-01 to 1970-01-01
@@ -150,7 +151,9 @@ def render(templates_dir: str | Path, name: str, values: dict[str, Any]) -> tupl
     text = env.get_template(f"{name}{TEXT_SUFFIX}").render(values)
     html = None
     if (Path(templates_dir) / f"{name}{HTML_SUFFIX}").is_file():
-        html = env.get_template(f"{name}{HTML_SUFFIX}").render(values)
+        # A template that renders nothing (the relay of a plain-text reply) gives no HTML part.
+        html = env.get_template(f"{name}{HTML_SUFFIX}").render(values) or None
+        html = html if html and html.strip() else None
     return text, html
 
 
@@ -182,6 +185,7 @@ class File:
     filename: str
     content_type: str
     content: bytes
+    content_id: str | None = None  # set: an inline image of the HTML part, sent beside it (related)
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,7 @@ class Draft:
     thread_topic: str | None = None
     thread_index: str | None = None
     attachments: tuple[File, ...] = field(default=())
+    images: tuple[File, ...] = field(default=())  # inline images the HTML shows by cid:
 
 
 def build(draft: Draft) -> bytes:
@@ -247,11 +252,23 @@ def build(draft: Draft) -> bytes:
     seed = hashlib.sha256(draft.message_id.encode()).hexdigest()[:24]
     body = mimewrite.text_part("plain", _body(draft.text))
     if draft.html is not None:
-        alternative = [body, mimewrite.text_part("html", _body(draft.html))]
+        html = mimewrite.text_part("html", _body(draft.html))
+        images = [_image(image) for image in draft.images if image.content_id and _CONTENT_ID.match(image.content_id)]
+        if images:
+            html = mimewrite.multipart("related", f"=_mr_{seed}_r", [html, *images])
+        alternative = [body, html]
         body = mimewrite.multipart("alternative", f"=_mr_{seed}_{int(bool(draft.attachments))}", alternative)
     if draft.attachments:
         body = mimewrite.multipart("mixed", f"=_mr_{seed}_0", [body, *map(_attachment, draft.attachments)])
     return mimewrite.mail(headers, body)
+
+
+def _image(part: File) -> mimewrite.Part:
+    """An inline image's part; a type that is no plain image/* goes as an opaque one."""
+    maintype, _, subtype = (part.content_type or "").partition(";")[0].strip().lower().partition("/")
+    if maintype != "image" or not _MIME_TOKEN.match(subtype):
+        maintype, subtype = "application", "octet-stream"
+    return mimewrite.inline_image(maintype, subtype, part.content_id or "", part.content)
 
 
 def _attachment(part: File) -> mimewrite.Part:

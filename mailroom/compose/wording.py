@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from markupsafe import Markup
+
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -123,13 +125,13 @@ FAMILIES = ("ack", "notification", "relay", "survey", "agent_error", "sla_warnin
 VARIABLES = {
     "ack": ("customer_name", "due", "links"),
     "notification": ("customer_name", "why", "new_ticket", "message", "attachments", "due"),
-    "relay": ("customer_name", "text", "engineer", "attachments"),
+    "relay": ("customer_name", "text", "html", "engineer", "attachments"),
     "survey": ("customer_name", "choices", "token"),
     "agent_error": ("error", "message"),
     "sla_warning": ("customer_name", "clock"),
     "breach": ("customer_name", "clock"),
 }
-_NULLABLE = {"ack": ("due",), "notification": ("message", "due"), "agent_error": ("ticket",)}
+_NULLABLE = {"ack": ("due",), "notification": ("message", "due"), "agent_error": ("ticket",), "relay": ("html",)}
 
 
 def family(name: str) -> str:
@@ -162,6 +164,7 @@ def sample_values() -> dict[str, Any]:
         "attachments": [{"filename": "screen.png", "content_type": "image/png", "size": 2048, "included": True}],
         "engineer": {"name": "Alice Engineer", "address": "alice@example.com"},
         "text": "The site is back up; the cause was an expired certificate.",
+        "html": Markup("<p>The site is back up; the cause was an expired certificate.</p>"),
         "choices": [{"label": "Good", "address": "support+rate-x-good@example.com", "mailto": "mailto:support+rate-x-good@example.com"}],
         "token": "x",
         "error": "line 2 \"#priority P9\": expected P1 to P5",

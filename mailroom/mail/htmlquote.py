@@ -32,6 +32,7 @@ _NEVER_SHOWN = ("script", "style", "head", "title", "template")
 # An HTML5 tree builder checks the open elements for each tag, so nesting thousands deep costs
 # time with the square of the markup. No client nests that deep; such markup is read as text.
 MAX_DEPTH = 500
+_TRAILING_QUOTES = 5
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]{0,20})[^<>]{0,2000}?(/?)>")
 _NOT_NESTING = frozenset({
     "br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param",
@@ -63,7 +64,9 @@ def mark_history(markup: str) -> str:
 
 
 def without_history(markup: str) -> str:
-    """The HTML of what the engineer wrote: quotes at the end and appended history removed."""
+    """The HTML of what the engineer wrote: quotes after the last text and appended history removed."""
+    if _too_deep(markup):
+        return ""
     tree = LexborHTMLParser(mark_history(markup))
     root = tree.body or tree.root
     if root is None:
@@ -71,23 +74,33 @@ def without_history(markup: str) -> str:
     for tag in _NEVER_SHOWN:
         for node in root.css(tag):
             node.decompose()
-    # Quotes after the last text are history; one between answers is what they answer.
-    while True:
-        trailing = _last_content(root)
-        if trailing is None or trailing.tag != "blockquote":
+    # A quote after the last text is history; one between answers is what they answer. A few
+    # rounds at most: a reply ends in one or two quotes, and each round walks the whole tree.
+    for _ in range(_TRAILING_QUOTES):
+        quote = _outermost_quote(_last_shown(root), root)
+        if quote is None:
             break
-        trailing.decompose()
+        quote.decompose()
     return root.inner_html or ""
 
 
 def _too_deep(markup: str) -> bool:
     """True when elements nest deeper than MAX_DEPTH (counted in one pass over the tags)."""
+    # A closing tag counts only against an open element of its name: a stray </div> closes
+    # nothing in an HTML5 tree, so it must not hide the <blockquote> opened after it.
+    open_by_name: dict[str, int] = {}
     depth = 0
     for tag in _TAG.finditer(markup):
         closing, name, selfclosing = tag.groups()
-        if name.lower() in _NOT_NESTING or selfclosing:
+        name = name.lower()
+        if name in _NOT_NESTING or selfclosing:
             continue
-        depth = max(0, depth - 1) if closing else depth + 1
+        if not closing:
+            open_by_name[name] = open_by_name.get(name, 0) + 1
+            depth += 1
+        elif open_by_name.get(name):
+            open_by_name[name] -= 1
+            depth -= 1
         if depth > MAX_DEPTH:
             return True
     return False
@@ -149,21 +162,21 @@ def _previous_element(node: LexborNode) -> LexborNode | None:
     return item
 
 
-def _last_content(root: LexborNode) -> LexborNode | None:
-    """The last child of root that shows anything (text or an image), skipping blank ones and <br>."""
-    item = root.last_child
-    while item is not None:
-        if item.is_element_node and item.tag in ("br", "wbr"):
-            item = item.prev
-            continue
-        shows = (item.text_content or "").strip() or (item.is_element_node and item.css_first("img") is not None)
-        if shows or (item.is_element_node and item.tag == "img"):
-            if item.is_element_node and item.tag in ("div", "span", "p") and item.tag != "blockquote":
-                inner = _last_content(item)
-                if inner is not None and inner.tag == "blockquote":
-                    return inner
-            return item
-        blank = item
-        item = item.prev
-        blank.decompose()
-    return None
+def _last_shown(root: LexborNode) -> LexborNode | None:
+    """The last node under root that shows anything: non-blank text, or an image."""
+    last = None
+    for node in root.traverse(include_text=True):
+        if (node.is_text_node and (node.text_content or "").strip()) or node.tag == "img":
+            last = node
+    return last
+
+
+def _outermost_quote(node: LexborNode | None, root: LexborNode) -> LexborNode | None:
+    """The outermost <blockquote> holding node, or None."""
+    found = None
+    current = node.parent if node is not None else None
+    while current is not None and current.mem_id != root.mem_id:
+        if current.tag == "blockquote":
+            found = current
+        current = current.parent
+    return found

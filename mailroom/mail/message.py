@@ -17,6 +17,7 @@ from mailparser.utils import get_addresses
 
 from mailroom.clock import as_utc
 from mailroom.errors import UnparseableMessage
+from mailroom.mail.htmlclean import answer_html, content_ids
 from mailroom.mail.htmlquote import mark_history
 from mailroom.mail.htmltext import as_text, decode_words, html_to_text, storable
 from mailroom.mail.mime import (
@@ -69,6 +70,8 @@ class Inbound:
     content_type: str = "text/plain"  # the top-level MIME type, lowercased
     thread_index: str | None = None  # Outlook's Thread-Index, to continue it
     complete: bool = True  # False: the text was cut to the limit; the original mail has the rest
+    new_html: str = ""  # the sender's own HTML (no history, commands, scripts, remote content), or ""
+    images: tuple[Attachment, ...] = ()  # the inline images new_html shows by cid:
     defects: tuple[str, ...] = field(default=())
 
     def header(self, name: str) -> str | None:
@@ -104,7 +107,7 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         raw_headers = [(name, as_text(value, hint)) for name, value in msg.raw_items()]
         first = dict(reversed([(name.lower(), value) for name, value in raw_headers]))
         content_type = msg.get_content_type()[:255]
-        texts, attachments, markup = walk(msg, hint, max_attachment_size, defects, max_text)
+        texts, attachments, markup, images = walk(msg, hint, max_attachment_size, defects, max_text)
         del msg  # the parsed tree holds a copy of every part: freed before the text is worked on
     except Exception as exc:  # noqa: BLE001 - a parser bug must quarantine the mail, not stop the loop
         raise UnparseableMessage(f"cannot parse: {type(exc).__name__}: {exc}"[:300]) from exc
@@ -136,6 +139,8 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         arrived_at=arrived_at,
         text=text,
         new_text=_new_text(text, markup),
+        new_html=(new_html := answer_html(markup) if markup.strip() else ""),
+        images=tuple(i for i in images if i.content_id in content_ids(new_html)),
         headers=tuple((name, header_value(value)) for name, value in raw_headers),
         attachments=tuple(attachments),
         content_hash=digest,

@@ -61,6 +61,7 @@ class Attachment:
     content_type: str
     size: int
     content: bytes | None
+    content_id: str | None = None  # an inline image's Content-ID (without <>), as HTML's cid: names it
 
 
 def parse_bytes(raw: bytes, defects: list[str]) -> Message:
@@ -128,13 +129,14 @@ def _cap(raw: bytes, start: int) -> int:
 
 def walk(
     msg: Message, hint: str | None, limit: int, defects: list[str], max_text: int = 1_000_000
-) -> tuple[str, list[Attachment], str]:
-    """The body text (each part read to about `max_text` characters), the attachments, the HTML body."""
+) -> tuple[str, list[Attachment], str, list[Attachment]]:
+    """The body text (each part read to about `max_text` characters), attachments, HTML, inline images."""
     # A walk that never descends into attached mail.
     plain: list[str] = []
     html: list[str] = []
     named: list[str] = []
     attachments: list[Attachment] = []
+    images: list[Attachment] = []
     stack = [msg]
     while stack:
         part = stack.pop()
@@ -148,7 +150,13 @@ def walk(
         name = safe(part.get_filename, None)
         inline = not name and disposition != "attachment"
         if inline and ctype.startswith("image/"):
-            continue  # unnamed inline images are logos and tracking pixels; screenshots carry names
+            # Unnamed inline images are logos and pixels, no attachment (screenshots carry names);
+            # kept aside only for the HTML that shows them by Content-ID.
+            cid = _content_id(part)
+            content = payload_bytes(part, defects) if cid else b""
+            if cid and len(content) <= limit:
+                images.append(Attachment(f"image-{len(images) + 1}", ctype[:255], len(content), content, cid))
+            continue
         body = inline and (ctype in ("text/plain", "text/html") or ctype.startswith("multipart/"))
         if ctype.startswith("message/"):
             name, content = _attached_message(part, ctype, name, hint)
@@ -163,15 +171,23 @@ def walk(
             continue
         filename = _filename(name, hint, ctype, len(attachments))
         size = len(content)
-        attachments.append(Attachment(filename, ctype[:255], size, content if size <= limit else None))
+        attachments.append(
+            Attachment(filename, ctype[:255], size, content if size <= limit else None, _content_id(part))
+        )
         if ctype == "text/plain" and disposition != "attachment":
             named.append(decode(content, safe(part.get_content_charset, None), defects))
     markup = "\n".join(html)
     if any(text.strip() for text in plain):
-        return "\n".join(plain), attachments, markup
+        return "\n".join(plain), attachments, markup, images
     if html:
-        return html_to_text(markup), attachments, markup
-    return "\n".join(plain or named), attachments, markup  # named inline text when there is no other
+        return html_to_text(markup), attachments, markup, images
+    return "\n".join(plain or named), attachments, markup, images  # named inline text when there is no other
+
+
+def _content_id(part: Message) -> str | None:
+    """A part's Content-ID without its angle brackets, lowercased; None when it has none."""
+    value = str(part.get("content-id", "") or "").strip().strip("<>").strip()
+    return value.lower()[:255] if value and value.isprintable() and " " not in value else None
 
 
 def _attached_message(part: Message, ctype: str, name: str | None, hint: str | None) -> tuple[str | None, bytes]:

@@ -165,6 +165,17 @@ def attachment(maintype: str, subtype: str, filename: str, content: bytes) -> Pa
     return headers, body
 
 
+def inline_image(maintype: str, subtype: str, content_id: str, content: bytes) -> Part:
+    """A base64 image an HTML part shows as `cid:content_id` (a multipart/related member)."""
+    encoded = binascii.b2a_base64(content, newline=False)
+    body = b"\r\n".join(_BASE64_LINE.findall(encoded)) + b"\r\n" if encoded else b""
+    headers = (
+        f"Content-Type: {maintype}/{subtype}\r\nContent-Transfer-Encoding: base64\r\n"
+        f"Content-ID: <{content_id}>\r\nContent-Disposition: inline\r\n"
+    )
+    return headers, body
+
+
 def multipart(subtype: str, boundary: str, parts: Sequence[Part]) -> Part:
     """A multipart/* part holding `parts` (the boundary must occur in none of them)."""
     header = f'Content-Type: multipart/{subtype}; boundary="{boundary}"'

@@ -264,3 +264,58 @@ def test_a_reply_of_quotes_alone_is_sent_back_to_the_engineer(mailroom: Mailroom
     assert len(told) == 1 and "nothing was sent to the customer" in body_text(told[0])
     [ticket] = mailroom.tickets()
     assert ticket["first_response_at"] is None
+
+
+GMAIL_HTML = """<div dir="ltr">#priority P2<br>Hi Jane,<br><br>the export works again: <b>the limit is raised</b>.
+<img src="cid:shot@mail.gmail.com" alt="screenshot"><img src="https://tracker.example.net/open.gif">
+<script>alert("x")</script><br><br>Eve</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">
+On Mon, 30 Nov 2026 at 10:00, Example Support &lt;support@example.com&gt; wrote:<br></div>
+<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex">New ticket: the customer's question</blockquote></div>"""
+
+
+def _html_reply(notice: bytes, html: str, image: bytes | None = None) -> bytes:
+    """An engineer's client replying in HTML (with a plain alternative), an inline image beside it."""
+    import email
+    from email import policy
+    from email.message import EmailMessage
+
+    threaded = email.message_from_bytes(reply(notice, "x"), policy=policy.default)
+    msg = EmailMessage()
+    for name in ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References"):
+        msg[name] = threaded[name]
+    msg.set_content("plain alternative the client wrote\n\n> quoted\n")
+    msg.add_alternative(html, subtype="html")
+    if image is not None:
+        msg.get_payload()[1].add_related(image, "image", "png", cid="<shot@mail.gmail.com>")
+    return msg.as_bytes()
+
+
+def test_an_html_reply_is_relayed_with_its_html_its_inline_image_and_nothing_else(mailroom: Mailroom) -> None:
+    import email
+    from email import policy
+
+    _, _, notice = _ticket_and_notice(mailroom)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    mailroom.dovecot.append("support", _html_reply(notice, GMAIL_HTML, png))
+    assert mailroom.run_once() == 0
+    [relay] = _relays(mailroom)
+    parsed = email.message_from_bytes(relay, policy=policy.default)
+    text = parsed.get_body(("plain",)).get_content()
+    assert "the limit is raised" in text and "#priority" not in text and "customer's question" not in text
+    html = parsed.get_body(("html",)).get_content()
+    assert "<b>the limit is raised</b>" in html and "cid:shot@mail.gmail.com" in html
+    for gone in ("#priority", "customer's question", "wrote:", "<script", "tracker.example.net", "gmail_quote"):
+        assert gone not in html, gone
+    images = [p for p in parsed.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0]["Content-ID"] == "<shot@mail.gmail.com>"
+    assert images[0].get_content() == png
+    [ticket] = mailroom.tickets()
+    assert ticket["priority"] == "P2"
+
+
+def test_a_plain_reply_is_relayed_as_plain_text_alone(mailroom: Mailroom) -> None:
+    _, _, notice = _ticket_and_notice(mailroom)
+    mailroom.dovecot.append("support", reply(notice, ANSWER))
+    assert mailroom.run_once() == 0
+    [relay] = _relays(mailroom)
+    assert b"text/html" not in relay
