@@ -12,6 +12,7 @@ from mailroom.app import agents, surveys, tickets
 from mailroom.app.context import Context
 from mailroom.mail.loops import automatic_mail_reason, is_out_of_office
 from mailroom.mail.message import Inbound
+from mailroom.mail.spam import SpamPolicy, spam_reason
 from mailroom.mail.threader import thread
 from mailroom.store import files
 from mailroom.store import queries as store
@@ -91,7 +92,11 @@ def ingest(
 def _apply(
     ctx: Context, message: Inbound, key: str, place: Placement, imported: bool, digests: list[str | None]
 ) -> Ingested:
-    machine = automatic_mail_reason(message, ctx.support_address, ctx.settings.support.lists)
+    support = ctx.settings.support
+    spam = None if imported else spam_reason(
+        message, SpamPolicy(support.trusted_authserv_id, support.spam_score_header, support.spam_score_above)
+    )
+    machine = automatic_mail_reason(message, ctx.support_address, support.lists) or spam
     answer = None if imported else surveys.match(ctx, message)
     if answer is not None and (machine or is_out_of_office(message)):
         # Automatic mail (an out-of-office answer to the survey) is never a rating: a note.
@@ -145,6 +150,8 @@ def _apply(
         return Ingested("ignored", None, "a rule said ignore")
     if refused:
         agents.refused_agent_mail(ctx, created, row, message, refused)
+    if spam:
+        tickets.suspect_spam(ctx, created, spam)
     return Ingested("stored", created.id, threading.reason)
 
 

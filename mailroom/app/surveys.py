@@ -13,6 +13,7 @@ from mailroom.app import outbound
 from mailroom.app.context import Context
 from mailroom.config.units import iso
 from mailroom.mail.message import Inbound
+from mailroom.mail.spam import SUSPECTED_SPAM
 from mailroom.store import queries as store
 from mailroom.store.models import Message, Participant, Rating, Survey, Ticket
 
@@ -157,6 +158,8 @@ def _no_survey_reason(ctx: Context, ticket: Ticket) -> str | None:
         return "ticket opened by an engineer"
     if ctx.is_agent_address(ticket.requester):
         return "the requester is an engineer"
+    if SUSPECTED_SPAM in ticket.tags:
+        return "suspected spam: no automatic mail to its sender"
     return None
 
 

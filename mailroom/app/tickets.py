@@ -5,6 +5,7 @@ from __future__ import annotations
 from mailroom.app import clocks, outbound, surveys
 from mailroom.app.context import Context
 from mailroom.mail.message import Inbound
+from mailroom.mail.spam import SUSPECTED_SPAM
 from mailroom.mail.threader import Threading
 from mailroom.rules.engine import Decision, decide
 from mailroom.rules.routing import Routing
@@ -65,6 +66,15 @@ def open_ticket(
     if decision.page:
         clocks.page(ctx, ticket, ticket.team, "page", "paged by rule: " + detail)
     return ticket
+
+
+def suspect_spam(ctx: Context, ticket: Ticket, reason: str) -> None:
+    """Tag a ticket opened by suspected spam or a forged sender: it gets no automatic mail, ever."""
+    # The tag is what the team sees in its lists and what keeps the survey away later.
+    if SUSPECTED_SPAM not in ticket.tags:
+        ticket.tags = [*ticket.tags, SUSPECTED_SPAM]
+        ticket.save()
+    store.record_event(ticket.id, ctx.now, "mailroom", "suspected spam", f"no automatic mail: {reason}")
 
 
 def _record_opening(ctx: Context, ticket: Ticket, message: Inbound, threading: Threading, decision: Decision) -> str:

@@ -44,7 +44,7 @@ KEYS: dict[str, tuple[str, ...]] = {
                 "processed_folder", "quarantine_folder", "idle", "poll_interval"),
     "smtp": ("host", "port", "security", "ca_file", "username", "password"),
     "support": ("address", "name", "ticket_tag", "lists", "rules", "templates", "data_dir",
-                "secret", "trusted_authserv_id"),
+                "secret", "trusted_authserv_id", "spam_score_header", "spam_score_above"),
     "database": ("url", "password", "sslmode", "ca_file"),
     "opsgenie": ("api_url", "api_key", "heartbeat"),
     "escalation": ("backend", "give_up_after"),
@@ -224,7 +224,16 @@ def _support(table: Table) -> SupportSettings:
         data_dir=table.path("data_dir", "data"),
         secret=table.secret("secret", "MAILROOM_SECRET"),
         trusted_authserv_id=table.string("trusted_authserv_id", ""),
+        spam_score_header=_header_name(table, "spam_score_header"),
+        spam_score_above=table.number("spam_score_above", 5.0),
     )
+
+
+def _header_name(table: Table, key: str) -> str:
+    name = table.string(key, "").strip()
+    if name and not re.fullmatch(r"[!-9;-~]+", name):
+        raise table.expected(key, 'a header name like "X-Spam-Score"', name)
+    return name
 
 
 def _database(table: Table, data_dir: Path) -> DatabaseSettings:

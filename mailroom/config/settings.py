@@ -51,6 +51,8 @@ class SupportSettings:
     data_dir: Path
     secret: Secret | None
     trusted_authserv_id: str
+    spam_score_header: str = ""  # the MX's score header, e.g. "X-Spam-Score"; "" = none
+    spam_score_above: float = 5.0  # a score above this holds back automatic mail
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,13 @@ class Table:
             raise self.expected(key, "true or false", value)
         return value
 
+    def number(self, key: str, default: float) -> float:
+        """A number, integer or decimal."""
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.expected(key, "a number", value)
+        return float(value)
+
     def duration(self, key: str, default: str, positive: bool = False) -> timedelta:
         """A duration string such as "30s" or "4h"."""
         value = self.data.get(key, default)

@@ -59,7 +59,7 @@ def agent_mail_verdict(message: Inbound, trusted_authserv_id: str) -> tuple[bool
     from_domain = message.from_addr.rpartition("@")[2].lower()
     if not from_domain:
         return False, "no From address"
-    headers = _trusted(message, trusted)
+    headers = trusted_headers(message, trusted)
     if not headers:
         return False, f"no Authentication-Results from {server}"
     verdicts = [v for v in (_header_verdict(h, from_domain, server) for h in headers) if v is not None]
@@ -124,8 +124,8 @@ def aligned(signer: str, from_domain: str) -> bool:
     return signer == from_domain or from_domain.endswith("." + signer) or signer.endswith("." + from_domain)
 
 
-def _trusted(message: Inbound, trusted: str) -> list[AuthResults]:
-    """Every Authentication-Results header with the trusted authserv-id, wherever it stands."""
+def trusted_headers(message: Inbound, trusted: str) -> list[AuthResults]:
+    """Every Authentication-Results header with the (lowercased) trusted authserv-id, wherever it stands."""
     parsed = (parse_header(value) for value in message.header_all(HEADER))
     return [header for header in parsed if header.authserv_id == trusted]
 

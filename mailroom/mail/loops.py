@@ -27,6 +27,7 @@ from collections.abc import Collection
 
 from mailroom.mail.addresses import is_support
 from mailroom.mail.message import Inbound
+from mailroom.mail.spam import spam_flag
 
 _PRECEDENCE_MACHINE = frozenset({"bulk", "junk", "list", "auto_reply"})
 _AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder")
@@ -77,9 +78,9 @@ def automatic_mail_reason(message: Inbound, support_address: str, support_lists:
         # our own adds it to the mail it relays (hence the List-Id check first).
         if message.header("List-Unsubscribe-Post") is not None:
             return "List-Unsubscribe-Post (bulk mail)"
-    for value in message.header_all("X-Spam-Flag"):
-        if value.strip().lower() == "yes":
-            return "X-Spam-Flag: YES"
+    flagged = spam_flag(message)
+    if flagged:
+        return flagged
     for name in _AUTOREPLY_HEADERS:
         for value in message.header_all(name):
             if value.strip().lower() not in ("no", "false", "0"):

@@ -10,7 +10,7 @@ from mailroom.store import queries as store
 from mailroom.store.models import Message
 
 from .conftest import CUSTOMER, TEAM, Mailroom
-from .mails import body_text, header, mail, message_id_of
+from .mails import body_text, header, mail, message_id_of, reply
 
 
 def _parsed(raw: bytes) -> email.message.EmailMessage:
@@ -102,3 +102,37 @@ def test_customer_text_cannot_add_a_header(mailroom: Mailroom) -> None:
         assert "victim@example.com" not in sent.rcpt_tos
         assert _parsed(sent.raw)["Bcc"] is None
         assert b"\r\nBcc:" not in sent.raw
+
+
+def test_forged_or_scored_spam_opens_its_ticket_but_sends_its_sender_nothing(mailroom: Mailroom) -> None:
+    mailroom.config.write_text(mailroom.config.read_text().replace(
+        'secret_env = "MAILROOM_SECRET"',
+        'secret_env = "MAILROOM_SECRET"\ntrusted_authserv_id = "mx.example.com"\nspam_score_header = "X-Spam-Score"',
+    ))
+    forged = {"Authentication-Results": "mx.example.com; spf=fail smtp.mailfrom=example.org; dmarc=fail header.from=example.org"}
+    mailroom.dovecot.append("support", mail(subject="Your invoice", headers=forged, sender=f"<{CUSTOMER}>"))
+    mailroom.dovecot.append("support", mail(subject="Cheap pills", headers={"X-Spam-Score": "11.2"}, sender=f"<{CUSTOMER}>"))
+    mailroom.dovecot.append("support", mail(subject="Export fails", headers={"X-Spam-Score": "1.0"}, sender=f"<{CUSTOMER}>"))
+    assert mailroom.run_once() == 0
+
+    acks = [header(m, "Subject") for m in mailroom.dovecot.messages("customer")]
+    assert len(acks) == 1 and "Export fails" in acks[0]
+    tickets = {t["subject"]: t for t in mailroom.tickets()}
+    assert set(tickets) == {"Your invoice", "Cheap pills", "Export fails"}
+    for subject, why in (("Your invoice", "spf=fail and dmarc=fail"), ("Cheap pills", "X-Spam-Score 11.2")):
+        ticket = tickets[subject]
+        assert "suspected-spam" in ticket["tags"]
+        assert any(why in e["detail"] for e in ticket["events"] if e["action"] == "suspected spam")
+    # The team still hears of every ticket (a person may be behind it), and an engineer can still answer.
+    notices = mailroom.dovecot.messages("engineer")
+    assert sorted(header(m, "Subject") or "" for m in notices) == sorted(f"[Support #{t['id']}] {s}" for s, t in tickets.items())
+    [notice] = [m for m in notices if "Cheap pills" in (header(m, "Subject") or "")]
+    passing = {"Authentication-Results": "mx.example.com; spf=pass; dkim=pass header.d=example.com; dmarc=pass"}
+    mailroom.dovecot.append("support", reply(notice, "#status solved\nWe looked into this and it is not for us.", headers=passing))
+    assert mailroom.run_once() == 0
+    solved = next(t for t in mailroom.tickets() if t["subject"] == "Cheap pills")
+    assert solved["status"] == "solved"
+    # The engineer's own answer is relayed; the survey, which is automatic mail, is not sent.
+    customer = mailroom.dovecot.messages("customer")
+    assert len(customer) == 2 and "How did we do?" not in header(customer[-1], "Subject")
+    assert any(e["action"] == "no survey" and "suspected spam" in e["detail"] for e in solved["events"])
