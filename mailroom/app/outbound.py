@@ -15,6 +15,7 @@ from mailroom.compose import wording
 from mailroom.mail import loops
 from mailroom.mail.addresses import is_support, valid_address
 from mailroom.store import queries as store
+from mailroom.store import search
 from mailroom.store.files import attachment_path
 from mailroom.store.models import Attachment, Clock, Message, Ticket
 from mailroom.store.prepared import Bind, Prepared
@@ -247,6 +248,7 @@ def _team_mail(
         message=shown,
         attachments=listed,
         due=_next_due(ctx, ticket),
+        similar=_similar(ctx, ticket, row) if new_ticket else [],
     )
     # Engineers see who wrote; our own mail (a failed relay) keeps the plain support name.
     author = shown and row is not None and row.direction == "inbound" and (shown["from_name"] or shown["from_addr"])
@@ -254,6 +256,19 @@ def _team_mail(
     queue_mail(ctx, ticket, "notification", "notification", values, to, _tagged(ctx, ticket, ticket.subject),
            _team_thread(ticket, row), files, sender_name=sender_name, reply_to=ctx.settings.support.address,
            auto_submitted="auto-generated", suppress_auto_responses=True)
+
+
+def _similar(ctx: Context, ticket: Ticket, row: Message | None) -> list[dict[str, Any]]:
+    """Up to three solved tickets like this new one, with their last answer: an earlier fix to reuse."""
+    words = search.distinctive_words(ticket.subject, row.new_text if row is not None else "")
+    found = search.search_tickets(" ".join(words), limit=3, statuses=("solved", "closed"), exclude=ticket.id,
+                                  any_word=True)
+    earlier = search.tickets_by_id([hit.ticket_id for hit in found])
+    return [
+        {"id": t.id, "tag": ctx.settings.support.ticket_tag.format(id=t.id), "subject": t.subject,
+         "status": t.status, "answer": " ".join(search.last_answer(t.id).split())[:200]}
+        for t in (earlier[hit.ticket_id] for hit in found)
+    ]
 
 
 def _sla_mail(ctx: Context, ticket: Ticket, clock: Clock, template: str, headline: str) -> None:

@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     tshow.add_argument("id", type=int)
     tshow.add_argument("--json", action="store_true")
 
+    tsearch = tsub.add_parser("search", parents=[common], help="tickets whose mail holds every word of TEXT, best first")
+    tsearch.add_argument("text", nargs="+")
+    tsearch.add_argument("--status", choices=("new", "open", "pending", "solved", "closed"))
+    tsearch.add_argument("--limit", type=int, default=20)
+    tsearch.add_argument("--json", action="store_true")
+
     report = sub.add_parser("report", parents=[common], help="SLA achievement and CSAT")
     report.add_argument("--since", help="YYYY-MM-DD (UTC)")
     report.add_argument("--until", help="YYYY-MM-DD (UTC, inclusive)")
@@ -163,6 +169,19 @@ def _tickets(args: argparse.Namespace) -> int:
     from mailroom.errors import MailroomError
     from mailroom.store.models import Ticket
 
+    if args.tickets_command == "search":
+        from mailroom.cli.views import found_json, found_line
+        from mailroom.store.search import search_tickets, tickets_by_id
+
+        found = search_tickets(" ".join(args.text), limit=max(1, args.limit),
+                               statuses=(args.status,) if args.status else ())
+        shown = tickets_by_id([f.ticket_id for f in found])
+        if args.json:
+            _print_json([found_json(shown[f.ticket_id], f) for f in found])
+        else:
+            for hit in found:
+                print(found_line(shown[hit.ticket_id], hit))
+        return 0
     if args.tickets_command == "show":
         ticket = Ticket.get_or_none(Ticket.id == args.id)
         if ticket is None:

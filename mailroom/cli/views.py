@@ -7,6 +7,7 @@ from typing import Any
 from mailroom.app import clocks
 from mailroom.config.units import iso
 from mailroom.store.models import Attachment, Event, Message, OutboxItem, Ticket
+from mailroom.store.search import Found, last_answer
 
 
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
@@ -68,6 +69,27 @@ def ticket_line(ticket: Ticket) -> str:
     """One line of `tickets list`."""
     created = iso(ticket.created_at) or ""
     return f"#{ticket.id:<6} {ticket.status:<8} {ticket.priority}  {ticket.team:<12} {created}  {ticket.requester:<30} {ticket.subject[:60]}"
+
+
+def found_json(ticket: Ticket, hit: Found) -> dict[str, Any]:
+    """One ticket found by `tickets search`: what it is, how well it matched, how it was answered."""
+    return {
+        "id": ticket.id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "team": ticket.team,
+        "requester": ticket.requester,
+        "created_at": iso(ticket.created_at),
+        "score": round(hit.score, 4),
+        "matching_messages": hit.mails,
+        "last_answer": last_answer(ticket.id)[:500],
+    }
+
+
+def found_line(ticket: Ticket, hit: Found) -> str:
+    """One line of `tickets search`."""
+    return f"{ticket_line(ticket)}  ({hit.mails} matching)"
 
 
 def ticket_text(data: dict[str, Any]) -> str:

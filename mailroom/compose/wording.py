@@ -124,7 +124,7 @@ FAMILIES = ("ack", "notification", "relay", "survey", "agent_error", "sla_warnin
 # The variables each family gets (besides `support` and `ticket`), and those that may be None.
 VARIABLES = {
     "ack": ("customer_name", "due", "links"),
-    "notification": ("customer_name", "why", "new_ticket", "message", "attachments", "due"),
+    "notification": ("customer_name", "why", "new_ticket", "message", "attachments", "due", "similar"),
     "relay": ("customer_name", "text", "html", "engineer", "attachments"),
     "survey": ("customer_name", "choices", "token"),
     "agent_error": ("error", "message"),
@@ -162,6 +162,8 @@ def sample_values() -> dict[str, Any]:
             "cut": True, "original": "/var/lib/mailroom/data/originals/3f/3f2a.eml.gz",
         },
         "attachments": [{"filename": "screen.png", "content_type": "image/png", "size": 2048, "included": True}],
+        "similar": [{"id": 7, "tag": "[Support #7]", "subject": "Site down after renewal", "status": "solved",
+                     "answer": "The certificate had expired; we renewed it and the site is back."}],
         "engineer": {"name": "Alice Engineer", "address": "alice@example.com"},
         "text": "The site is back up; the cause was an expired certificate.",
         "html": Markup("<p>The site is back up; the cause was an expired certificate.</p>"),
@@ -181,7 +183,7 @@ def sample_variants(name: str) -> list[tuple[str, dict[str, Any]]]:
     wanted = ("support", "ticket", *VARIABLES[kind])
     full = {k: v for k, v in sample_values().items() if k in wanted}
     sparse = {k: v for k, v in sample_values().items() if k in wanted}
-    sparse.update({k: [] for k in ("links", "attachments") if k in sparse})
+    sparse.update({k: [] for k in ("links", "attachments", "similar") if k in sparse})
     sparse.update({k: "" for k in ("customer_name",) if k in sparse})
     sparse["ticket"].update(assignee=None, requester_name="")
     if "engineer" in sparse:

@@ -27,12 +27,13 @@ from mailroom.store.models import (
     database,
 )
 from mailroom.store.prepared import insert_row
+from mailroom.store.search import create_search
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 # Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {}
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: create_search}
 
 
 class WriterSqlite(pw.SqliteDatabase):
@@ -113,6 +114,7 @@ def upgrade_schema(db: pw.Database) -> None:
         row = Setting.get_or_none(Setting.key == "schema_version")
         version = int(row.value) if row else 0
         if version == 0:
+            create_search(db)
             Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict_ignore().execute()
             return
         for step in range(version + 1, SCHEMA_VERSION + 1):

@@ -139,7 +139,7 @@ def settings(tmp_path: Path, port: int, **limits: Any) -> SimpleNamespace:
             lists=[],
             templates=TEMPLATES,
             data_dir=tmp_path,
-            trusted_authserv_id="",
+            trusted_authserv_id="", spam_score_header="", spam_score_above=5.0,
         ),
         smtp=SimpleNamespace(host="127.0.0.1", port=port, security="none", ca_file="", username="", password=None),
         limits=SimpleNamespace(auto_replies_per_sender_hour=limits.get("per_hour", 3)),

@@ -1,0 +1,156 @@
+"""Full-text search over the tickets' mail: SQLite FTS5, or PostgreSQL's text search, ranked."""
+
+# What is searched is what people wrote: inbound mail (customers', engineers', notes), subject
+# and new text, never mailroom's own acknowledgements and notifications, which would make
+# every ticket look alike. SQLite keeps a contentless FTS5 index filled by triggers, so every
+# way a message is stored (ingest, import, replay) is indexed without the code knowing;
+# PostgreSQL indexes an expression of the message row itself (GIN), which needs nothing.
+# The 'simple' configuration and unicode61 tokenizer know no language: mail comes in many.
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import peewee as pw
+
+from mailroom.store.models import Message, Ticket, database
+
+SEARCHED_KINDS = ("customer", "agent", "note")
+_MOST_MATCHES = 10000  # matching mails ranked per search: the best of a common word's are enough
+_PG_VECTOR = (
+    "to_tsvector('simple', coalesce(m.subject, '') || ' ' || coalesce(nullif(m.new_text, ''), m.text, ''))"
+)
+_PG_INDEX_VECTOR = _PG_VECTOR.replace("m.", "")
+_WORD = re.compile(r"\w+")
+# Words too common in support mail to tell one ticket from another (similar tickets only).
+_COMMON = frozenset((
+    "all", "and", "any", "are", "but", "can", "con", "das", "del", "der", "des", "die", "for", "get", "had",
+    "has", "ich", "ist", "las", "les", "los", "not", "our", "por", "que", "the", "und", "una", "une", "was",
+    "you",
+    "about", "after", "again", "also", "andere", "auch", "avec", "bitte", "cannot", "could", "dans",
+    "danke", "dear", "does", "from", "gracias", "hallo", "have", "hello", "here", "hola", "just", "mais",
+    "merci", "nach", "nicht", "please", "pour", "regards", "since", "still", "than", "thank", "thanks",
+    "that", "their", "them", "then", "there", "they", "this", "when", "where", "which", "will", "with",
+    "would", "your",
+))
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One ticket found, with how well it matched (higher is better) and how many of its mails did."""
+
+    ticket_id: int
+    score: float
+    mails: int
+
+
+def create_search(db: pw.Database) -> None:
+    """Create the full-text index (and on SQLite its triggers), filling it from the mail already stored."""
+    if isinstance(db, pw.PostgresqlDatabase):
+        db.execute_sql(
+            f"CREATE INDEX IF NOT EXISTS message_search ON message USING gin ({_PG_INDEX_VECTOR}) "
+            "WHERE direction = 'inbound'"
+        )
+        return
+    db.execute_sql(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5("
+        "subject, body, content='', tokenize='unicode61 remove_diacritics 2')"
+    )
+    body_new = "coalesce(nullif(new.new_text, ''), new.text, '')"
+    body_old = "coalesce(nullif(old.new_text, ''), old.text, '')"
+    db.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS message_search_insert AFTER INSERT ON message WHEN new.direction = 'inbound' "
+        f"BEGIN INSERT INTO message_search(rowid, subject, body) VALUES (new.id, new.subject, {body_new}); END"
+    )
+    # A contentless index forgets a row only when told the words it held.
+    db.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS message_search_delete AFTER DELETE ON message WHEN old.direction = 'inbound' "
+        "BEGIN INSERT INTO message_search(message_search, rowid, subject, body) "
+        f"VALUES ('delete', old.id, old.subject, {body_old}); END"
+    )
+    db.execute_sql(
+        # peewee's save() writes every column: only a real change of the words reindexes.
+        "CREATE TRIGGER IF NOT EXISTS message_search_update AFTER UPDATE OF subject, text, new_text ON message "
+        "WHEN old.direction = 'inbound' AND (old.subject IS NOT new.subject OR old.text IS NOT new.text "
+        "OR old.new_text IS NOT new.new_text) BEGIN "
+        "INSERT INTO message_search(message_search, rowid, subject, body) "
+        f"VALUES ('delete', old.id, old.subject, {body_old}); "
+        f"INSERT INTO message_search(rowid, subject, body) VALUES (new.id, new.subject, {body_new}); END"
+    )
+    db.execute_sql(
+        "INSERT INTO message_search(rowid, subject, body) "
+        "SELECT id, subject, coalesce(nullif(new_text, ''), text, '') FROM message WHERE direction = 'inbound'"
+    )
+
+
+def search_tickets(
+    text: str,
+    *,
+    limit: int = 20,
+    statuses: tuple[str, ...] = (),
+    exclude: int | None = None,
+    any_word: bool = False,
+) -> list[Found]:
+    """Tickets whose mail holds every word of `text` (any word with any_word), best first."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return []
+    db = database.obj
+    kinds = ", ".join(f"'{k}'" for k in SEARCHED_KINDS)
+    where = [f"m.kind IN ({kinds})", "m.ticket_id IS NOT NULL"]
+    params: list[object] = []
+    if statuses:
+        where.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
+        params.extend(statuses)
+    if exclude is not None:
+        where.append("m.ticket_id <> ?")
+        params.append(exclude)
+    if isinstance(db, pw.PostgresqlDatabase):
+        query = (" | " if any_word else " & ").join(words)
+        sql = (
+            f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) "
+            "FROM message m JOIN ticket t ON t.id = m.ticket_id, to_tsquery('simple', %s) q "
+            f"WHERE m.direction = 'inbound' AND {_PG_VECTOR} @@ q AND {' AND '.join(where)} "
+            "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+        ).replace("?", "%s")
+        rows = db.execute_sql(sql, [query, *params, limit]).fetchall()
+        return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
+    query = (" OR " if any_word else " ").join(f'"{w}"' for w in words)
+    # bm25 is lower for a better match; a word in the subject counts three times one in the body.
+    # The inner ORDER BY and LIMIT keep SQLite from folding bm25 into the grouped query, where
+    # FTS5 cannot compute it, and bound the work on a very common word.
+    sql = (
+        "SELECT m.ticket_id, -min(hit.rank) AS score, count(*) FROM ("
+        "SELECT rowid AS id, bm25(message_search, 3.0, 1.0) AS rank FROM message_search WHERE message_search MATCH ? "
+        f"ORDER BY rank LIMIT {_MOST_MATCHES}) hit JOIN message m ON m.id = hit.id JOIN ticket t ON t.id = m.ticket_id "
+        f"WHERE {' AND '.join(where)} "
+        "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT ?"
+    )
+    rows = db.execute_sql(sql, [query, *params, limit]).fetchall()
+    return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
+
+
+def distinctive_words(subject: str, text: str, most: int = 12) -> list[str]:
+    """The words that tell a mail's matter: its subject's and opening's, long and not common."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(f"{subject} {text[:600]}".lower()):
+        if len(word) >= 3 and not word.isdigit() and word not in _COMMON:
+            seen.setdefault(word, None)
+    return list(seen)[:most]
+
+
+def last_answer(ticket_id: int) -> str:
+    """The last thing an engineer wrote on a ticket (how it was solved), or ""."""
+    row = (
+        Message.select(Message.new_text)
+        .where((Message.ticket == ticket_id) & (Message.kind == "agent") & (Message.direction == "inbound"))
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .first()
+    )
+    return row.new_text if row else ""
+
+
+def tickets_by_id(ids: list[int]) -> dict[int, Ticket]:
+    """The tickets of these ids."""
+    return {t.id: t for t in Ticket.select().where(Ticket.id.in_(ids))} if ids else {}

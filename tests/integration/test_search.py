@@ -1,0 +1,85 @@
+"""Finding earlier tickets by what their mail says, on SQLite (FTS5) and PostgreSQL (text search)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import peewee as pw
+import pytest
+
+from mailroom.app.ingest import Placement, ingest
+from mailroom.mail.message import parse
+from mailroom.store import queries as store
+from mailroom.store.models import Message, Setting, Ticket
+from mailroom.store.search import distinctive_words, search_tickets
+
+from .test_store import NOW, _ctx, _raw
+
+
+@pytest.fixture
+def db(database_url: str) -> pw.Database:
+    return store.open_database(database_url)
+
+
+def _ask(tmp_path: Path, n: int, subject: str, body: str) -> int:
+    raw = _raw(subject=subject, message_id=f"<q{n}@client.example.org>", body=body)
+    done = ingest(_ctx(tmp_path), parse(raw, NOW), store.content_key(raw), Placement("box", 1, n))
+    assert done.ticket_id is not None
+    return done.ticket_id
+
+
+def test_tickets_are_found_by_words_of_subject_or_body_best_first(db: pw.Database, tmp_path: Path) -> None:
+    vpn = _ask(tmp_path, 1, "VPN drops every hour", "The tunnel disconnects; the certificate looks fine.")
+    cert = _ask(tmp_path, 2, "Certificate expired", "Our certificate expired and the certificate renewal failed.")
+    _ask(tmp_path, 3, "Invoice question", "Why was I charged twice?")
+
+    assert [f.ticket_id for f in search_tickets("certificate")] == [cert, vpn]  # subject and more mentions first
+    assert [f.ticket_id for f in search_tickets("certificate tunnel")] == [vpn]  # every word
+    assert [f.ticket_id for f in search_tickets("CHARGED")] != []
+    assert search_tickets("printer") == [] and search_tickets("  ;; ") == []
+    # Our own acknowledgements and notifications say "certificate" too; only people's mail is searched.
+    assert Message.select().where((Message.direction == "outbound") & (Message.text.contains("certificate"))).exists()
+    assert all(f.mails == 1 for f in search_tickets("certificate tunnel"))
+
+
+def test_search_narrows_by_status_and_reads_any_word_for_similar_tickets(db: pw.Database, tmp_path: Path) -> None:
+    solved = _ask(tmp_path, 1, "Export to PDF fails", "The export button shows an error.")
+    Ticket.update(status="solved").where(Ticket.id == solved).execute()
+    new = _ask(tmp_path, 2, "PDF export broken", "Exporting gives a blank page.")
+    words = distinctive_words("PDF export broken", "Exporting gives a blank page.")
+    assert "export" in words and "pdf" in words
+    hits = search_tickets(" ".join(words), statuses=("solved", "closed"), exclude=new, any_word=True)
+    assert [h.ticket_id for h in hits] == [solved]
+    assert search_tickets(" ".join(words), statuses=("solved",), exclude=solved, any_word=True) == []
+
+
+def test_mail_stored_before_search_existed_is_found_after_the_upgrade(db: pw.Database, tmp_path: Path) -> None:
+    ticket = _ask(tmp_path, 1, "Calendar not syncing", "Outlook calendar stopped syncing yesterday.")
+    if isinstance(db, pw.PostgresqlDatabase):
+        db.execute_sql("DROP INDEX message_search")
+    else:
+        for name in ("message_search_insert", "message_search_delete", "message_search_update"):
+            db.execute_sql(f"DROP TRIGGER {name}")
+        db.execute_sql("DROP TABLE message_search")
+    Setting.update(value="1").where(Setting.key == "schema_version").execute()
+    store.upgrade_schema(db)
+    assert [f.ticket_id for f in search_tickets("syncing")] == [ticket]
+    assert Setting.get(Setting.key == "schema_version").value == str(store.SCHEMA_VERSION)
+
+
+def test_postgres_search_uses_its_index(db: pw.Database, tmp_path: Path) -> None:
+    if not isinstance(db, pw.PostgresqlDatabase):
+        pytest.skip("SQLite's FTS5 table is the index itself")
+    _ask(tmp_path, 1, "VPN drops", "The tunnel disconnects.")
+    # Enough mail that reading every row would cost more than the index: the planner's own choice.
+    Message.insert_many(
+        [dict(message_id=f"<bulk{i}@x>", content_key="k", direction="inbound", kind="customer", subject=f"Order {i}",
+              text=f"Question number {i} about invoices", date=NOW, received_at=NOW) for i in range(2000)]
+    ).execute()
+    db.execute_sql("ANALYZE message")
+    plan = "\n".join(r[0] for r in db.execute_sql(
+        "EXPLAIN SELECT id FROM message m WHERE m.direction = 'inbound' AND "
+        "to_tsvector('simple', coalesce(m.subject, '') || ' ' || coalesce(nullif(m.new_text, ''), m.text, '')) "
+        "@@ to_tsquery('simple', 'tunnel')"
+    ).fetchall())
+    assert "message_search" in plan
