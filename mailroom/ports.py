@@ -147,3 +147,16 @@ class MailSender(Protocol):
     def send_batch(self, items: list[Item]) -> list[Result]:
         """Send each (envelope sender, recipients, bytes); never raises for one mail's failure."""
         ...
+
+
+# --- what the use-cases count -------------------------------------------------------------------
+
+
+class Meter(Protocol):
+    """Where the use-cases count what they do, for the metrics endpoint (the daemon's, or none)."""
+
+    def mail_sent(self, kind: str) -> None:
+        """One mail left for good: an acknowledgement, a relay, a notification…"""
+
+    def first_response(self, seconds: float) -> None:
+        """A ticket got its first response, this long after it opened."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mailroom.app import clocks, outbound, tickets
+from mailroom.app import clocks, merging, outbound, tickets
 from mailroom.app.context import Context
 from mailroom.mail import msgid
 from mailroom.mail.authresults import agent_mail_verdict
@@ -85,7 +85,7 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
         row.save()
         store.record_event(ticket.id, ctx.now, message.from_addr, "automatic reply", "stored as a note")
         return
-    block = _checked(ctx, parse_commands(message.new_text, ctx.rules.teams.keys()))
+    block = _checked(ctx, parse_commands(message.new_text, ctx.rules.teams.keys()), ticket)
     if block.error:
         _refuse(ctx, ticket, row, message, block)
         return
@@ -109,14 +109,21 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
     apply_commands(ctx, ticket, block, message.from_addr)
 
 
-def _checked(ctx: Context, block: CommandBlock) -> CommandBlock:
-    """The block, refused whole when `#assign` names anyone but an agent (their mail would follow)."""
+def _checked(ctx: Context, block: CommandBlock, ticket: Ticket | None) -> CommandBlock:
+    """The block, refused whole when `#assign` names anyone but an agent (their mail would follow)
+    or `#merge` names a ticket this one cannot be merged into."""
     if block.error:
         return block
     for command in block.commands:
         if command.name == "assign" and not ctx.is_agent_address(command.argument or ""):
             error = f"#assign {command.argument}: not an agent's address (the rules' agents or a team's members)"
             return replace(block, error=error)
+        if command.name == "merge":
+            target_id = int(command.argument or 0)
+            why = "#merge needs a ticket to merge" if ticket is None else merging.refusal(
+                ticket, Ticket.get_or_none(Ticket.id == target_id), target_id)
+            if why:
+                return replace(block, error=f"#merge {target_id}: {why}")
     return block
 
 
@@ -137,6 +144,8 @@ def _respond(ctx: Context, ticket: Ticket, row: Message, message: Inbound, block
     counted = clocks.agent_response(ctx, ticket, message.arrived_at, block.body, holding=block.is_holding)
     if counted and ticket.first_response_at is None:
         ticket.first_response_at = message.arrived_at
+        if ctx.meter is not None:
+            ctx.meter.first_response((message.arrived_at - ticket.created_at).total_seconds())
     if ticket.status == "new":
         tickets.set_status(ctx, ticket, "open", message.from_addr)
     ticket.updated_at = ctx.now
@@ -189,6 +198,10 @@ def apply_commands(ctx: Context, ticket: Ticket, block: CommandBlock, actor: str
             team, _, text = (arg or "").partition(" ")
             clocks.page(ctx, ticket, team, f"page-{team}", command.text or text or f"paged by {actor}")
             store.record_event(ticket.id, ctx.now, actor, "paged", team)
+    # Last, so that every other command of the block applied to this ticket before it closes.
+    into = next((int(c.argument or 0) for c in block.commands if c.name == "merge"), None)
+    if into is not None:
+        merging.merge(ctx, ticket, Ticket.get_by_id(into), actor)
 
 
 def agent_opens(
@@ -199,7 +212,7 @@ def agent_opens(
     Returns (handled, ticket); not handled means the mail opens an ordinary ticket. A mail that is
     not proven the engineer's may open no ticket for anyone else: its `#requester` is refused.
     """
-    block = _checked(ctx, parse_commands(message.new_text, ctx.rules.teams.keys()))
+    block = _checked(ctx, parse_commands(message.new_text, ctx.rules.teams.keys()), None)
     requester = next((c.argument for c in block.commands if c.name == "requester"), None)
     if not proven:
         if not requester:

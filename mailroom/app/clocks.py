@@ -146,6 +146,33 @@ def _stop_all(ctx: Context, ticket: Ticket, at: datetime, new: str) -> None:
         alerting.queue_close(ctx, ticket.id, page_row.alias, f"ticket {new}")
 
 
+def merged(ctx: Context, source: Ticket, target: Ticket) -> None:
+    """Keep the earliest due time of each open clock on the survivor; stop the merged ticket's others."""
+    kept = {c.metric: c for c in _open_clocks(target)}
+    answered = {c.metric for c in Clock.select(Clock.metric).where((Clock.ticket == target.id) & (Clock.state == "met"))}
+    for clock in _open_clocks(source):
+        mine = kept.get(clock.metric)
+        if clock.metric in answered and mine is None:
+            continue  # the survivor's customer already had this answer: nothing more is owed
+        if mine is None or (clock.due_at is not None and (mine.due_at is None or clock.due_at < mine.due_at)):
+            if mine is not None:
+                _stop(ctx, target, mine, f"merged: #{source.id} was due earlier")
+            clock.ticket = target.id
+            clock.save()
+            kept[clock.metric] = clock
+    for clock in _open_clocks(source):
+        _stop(ctx, source, clock, f"merged into #{target.id}")
+    for page_row in Page.select().where((Page.ticket == source.id) & (Page.state == "open")):
+        alerting.queue_close(ctx, source.id, page_row.alias, f"merged into #{target.id}")
+
+
+def _stop(ctx: Context, ticket: Ticket, clock: Clock, why: str) -> None:
+    clock.state, clock.paused_at = "stopped", None
+    clock.save()
+    if clock.alert_alias and clock.alert_state in ("none", "open"):
+        alerting.queue_close(ctx, ticket.id, clock.alert_alias, why)
+
+
 def _reopened(ctx: Context, ticket: Ticket, at: datetime) -> None:
     if _open_clocks(ticket, ("resolution",)):
         return
@@ -255,6 +282,8 @@ def clock_view(ticket: Ticket) -> dict[str, Any]:
     """The `sla` object of `tickets show --json` (CONTRACT section 4), with the ticket's pages."""
     clocks = list(Clock.select().where(Clock.ticket == ticket.id).order_by(Clock.id))
     first = [c for c in clocks if c.metric == "first_response"]
+    # After a merge the survivor may hold a stopped clock of its own beside the one that runs.
+    first = [c for c in first if c.state in OPEN] or first
     return {
         "first_response_due": iso(first[-1].due_at) if first else None,
         "breached": any(c.state == "breached" for c in clocks),

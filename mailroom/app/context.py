@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mailroom.ports import Meter
 from mailroom.rules.ruleset import Rules
 
 
@@ -17,6 +19,8 @@ class Context:
     rules: Rules
     secret: str
     now: datetime
+    language_of: Callable[[str], str | None] | None = None  # tells a text's language; None: not told
+    meter: Meter | None = None  # counts for the metrics endpoint; None: nothing counted
 
     @property
     def support_address(self) -> str:

@@ -115,10 +115,11 @@ def _apply(
         support_address=ctx.support_address,
         known=store.tickets_of_message_ids([message.in_reply_to or "", *message.references]),
         exists=lambda tid: Ticket.select().where(Ticket.id == tid).exists(),
-        may_use_link=lambda tid: sender.is_agent(tid) or store.is_participant(tid, message.from_addr),
+        may_use_link=lambda tid: _may_use_link(sender, store.survivor(tid), message.from_addr),
     )
     row = store_message(message, key, place, machine, digests)
-    ticket = Ticket.get_by_id(threading.ticket_id) if threading.ticket_id else None
+    # Mail to a merged ticket belongs to the ticket it was merged into.
+    ticket = Ticket.get_by_id(store.survivor(threading.ticket_id)) if threading.ticket_id else None
     is_agent = sender.is_agent(ticket.id if ticket is not None else None)
     refused = None if imported or machine else sender.why_not(ticket.id if ticket is not None else None)
     if ticket is not None and imported:
@@ -153,6 +154,11 @@ def _apply(
     if spam:
         tickets.suspect_spam(ctx, created, spam)
     return Ingested("stored", created.id, threading.reason)
+
+
+def _may_use_link(sender: agents.Sender, ticket_id: int, address: str) -> bool:
+    """A ticket tag or link counts only from an engineer of that ticket or one of its participants."""
+    return sender.is_agent(ticket_id) or store.is_participant(ticket_id, address)
 
 
 def store_message(

@@ -25,6 +25,9 @@ class Thread:
     index: str | None = None  # the parent's Thread-Index, continued
 
 
+CUSTOMER_LANGUAGE_KINDS = ("ack", "relay", "survey", "merged")
+
+
 def queue_mail(
     ctx: Context,
     ticket: Ticket | None,
@@ -42,7 +45,9 @@ def queue_mail(
     if not recipients:
         return None
     support = ctx.settings.support
-    text, html = compose.render(support.templates, template, values)
+    # The customer's mail speaks the customer's language; the team's stays in the default one.
+    language = ticket.language if ticket is not None and kind in CUSTOMER_LANGUAGE_KINDS else None
+    text, html = compose.render(support.templates, template, values, language)
     ticket_id = ticket.id if ticket is not None else None
     item = store.queue(kind="mail", now=ctx.now, ticket_id=ticket_id, recipients=recipients)
     message_id = msgid.make(ticket_id, item.id, ctx.secret, msgid.domain_of(support.address))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mailroom.mail.message import Inbound
 
 # What the customer's mail client has seen of a ticket; internal mail stays out of References.
-CUSTOMER_KINDS = ("customer", "ack", "relay", "survey", "rating")
+CUSTOMER_KINDS = ("customer", "ack", "relay", "survey", "rating", "merged")
 AUTO_REPLY_KINDS = ("ack", "survey")
 
 # The queries every new ticket asks, prepared once (see prepared.py).
@@ -125,6 +125,22 @@ def survey_mail(ctx: Context, ticket: Ticket, token: str, choices: list[tuple[st
     subject = _tagged(ctx, ticket, f"How did we do? {compose.thread_topic(ticket.subject)}")
     queue_mail(ctx, ticket, "survey", "survey", values, [to], subject, _customer_thread(ticket),
            auto_submitted="auto-replied")
+
+
+def merge_notice(ctx: Context, target: Ticket, source: Ticket, customers: list[str]) -> None:
+    """Tell each customer of a merged ticket, once, in the survivor's thread, where their request went."""
+    merged = {"id": source.id, "tag": ctx.settings.support.ticket_tag.format(id=source.id), "subject": source.subject}
+    subject = compose.reply_subject(_tagged(ctx, target, target.subject))
+    for to in dict.fromkeys(a.lower() for a in customers if a):
+        reason = _auto_reply_refusal(ctx, to, to)
+        if reason:
+            store.record_event(target.id, ctx.now, "mail", "no merge notice", reason)
+            continue
+        name = source.requester_name if to in (source.requester, source.reply_to) else ""
+        values = template_values.values(ctx, target, customer_name=name or "", merged=merged)
+        # One mail per customer: two tickets' customers may not know each other's addresses.
+        queue_mail(ctx, target, "merged", "merged", values, [to], subject, _customer_thread(target),
+                   auto_submitted="auto-generated")
 
 
 def _ack_refusal(ctx: Context, ticket: Ticket, row: Message, machine: str | None) -> str | None:

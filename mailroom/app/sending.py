@@ -48,6 +48,9 @@ def _record(ctx: Context, item: OutboxItem, result: Result) -> int:
     if result.state == "sent":
         _update(item, state="sent", sent_at=ctx.now, last_error=result.error, attempts=item.attempts + 1)
         log.info("action=mail-sent outbox=%s ticket=%s", item.id, item.ticket_id)
+        if ctx.meter is not None:
+            row = Message.select(Message.kind).where(Message.id == item.message_id).first() if item.message_id else None
+            ctx.meter.mail_sent(row.kind if row is not None else "mail")
         _refused_recipients(ctx, item, result)
         return 1
     attempts = item.attempts + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mailroom.app import clocks, outbound, surveys
 from mailroom.app.context import Context
 from mailroom.mail.message import Inbound
@@ -27,6 +29,9 @@ def open_ticket(
     opened_by: str | None = None,
 ) -> Ticket | None:
     """Open a ticket for a message that joins none; None when a rule says to ignore it."""
+    if ctx.language_of is not None and message.language is None and not opened_by:
+        # The customer's first mail tells their language: rules may match it, templates follow it.
+        message = replace(message, language=ctx.language_of(f"{message.subject}\n{message.new_text}"))
     decision = decide(ctx.rules, message)
     if decision.ignore and not opened_by:
         row.ignored = True
@@ -49,6 +54,7 @@ def open_ticket(
         created_at=message.arrived_at,
         updated_at=ctx.now,
         closed_at=ctx.now if imported else None,
+        language=decision.language or message.language,
     )
     row.ticket = ticket
     row.kind = "agent" if opened_by else "customer"

@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     tshow.add_argument("id", type=int)
     tshow.add_argument("--json", action="store_true")
 
+    tmerge = tsub.add_parser("merge", parents=[common], help="merge ticket FROM into ticket INTO (its customers told once)")
+    tmerge.add_argument("source", type=int, metavar="FROM")
+    tmerge.add_argument("target", type=int, metavar="INTO")
     tsearch = tsub.add_parser("search", parents=[common], help="tickets whose mail holds every word of TEXT, best first")
     tsearch.add_argument("text", nargs="+")
     tsearch.add_argument("--status", choices=("new", "open", "pending", "solved", "closed"))
@@ -169,6 +172,8 @@ def _tickets(args: argparse.Namespace) -> int:
     from mailroom.errors import MailroomError
     from mailroom.store.models import Ticket
 
+    if args.tickets_command == "merge":
+        return _merge(args)
     if args.tickets_command == "search":
         from mailroom.cli.views import found_json, found_line
         from mailroom.store.search import search_tickets, tickets_by_id
@@ -200,6 +205,26 @@ def _tickets(args: argparse.Namespace) -> int:
     else:
         for ticket in query:
             print(ticket_line(ticket))
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from mailroom.app import merging
+    from mailroom.daemon.wiring import build_service
+    from mailroom.errors import MailroomError
+    from mailroom.store.models import Ticket, database
+
+    ctx = build_service(_settings(args)).context()
+    with database.atomic():
+        source = Ticket.get_or_none(Ticket.id == args.source)
+        if source is None:
+            raise MailroomError(f"no ticket #{args.source}")
+        target = Ticket.get_or_none(Ticket.id == args.target)
+        why = merging.refusal(source, target, args.target)
+        if why or target is None:
+            raise MailroomError(f"cannot merge #{args.source} into #{args.target}: {why}")
+        merging.merge(ctx, source, target, "mailroom tickets merge")
+    print(f"merged #{args.source} into #{args.target}")
     return 0
 
 

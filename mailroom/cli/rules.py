@@ -9,6 +9,7 @@ from typing import Any
 
 from mailroom import clock
 from mailroom.compose.mails import render_check
+from mailroom.compose.wording import FAMILIES
 from mailroom.errors import MailroomError
 from mailroom.mail.message import parse
 from mailroom.rules.engine import check_tests, format_explain
@@ -35,7 +36,7 @@ def _rules_path(path: Path | None, settings: Any) -> Path:
 
 def _templates_used(rules: Rules) -> set[str]:
     """Every template a rule or the defaults can make mailroom render."""
-    names = {"ack", "notification", "relay", "survey", "agent_error", "sla_warning", "breach"}
+    names = set(FAMILIES)
     for rule in rules.rules:
         ack = getattr(rule, "ack", None) or getattr(getattr(rule, "then", None), "ack", None)
         if isinstance(ack, str):

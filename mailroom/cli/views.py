@@ -37,6 +37,8 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "solved_at": iso(ticket.solved_at),
         "closed_at": iso(ticket.closed_at),
         "linked_ticket": ticket.linked_ticket,
+        "merged_into": ticket.merged_into,
+        "language": ticket.language,
         "sla": clocks.clock_view(ticket),
         "messages": [_message_json(m, files.get(m.id, []), deliveries.get(m.id)) for m in messages],
         "events": [

@@ -129,11 +129,16 @@ def _decode_thread_index(value: str | None) -> bytes | None:
 # --- templates --------------------------------------------------------------------------------
 
 
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGUAGE_FOLDER = re.compile(r"[a-z]{2,3}")  # templates/de/ack.txt.j2: ISO 639-1 codes
+
+
 @lru_cache(maxsize=16)
 def environment(templates_dir: str) -> Environment:
     """The Jinja2 environment of one templates folder (templates reload when edited)."""
     return Environment(
-        loader=FileSystemLoader(templates_dir),
+        # A template folder made before a kind of mail existed falls back to the shipped one.
+        loader=FileSystemLoader([templates_dir, str(SHIPPED_TEMPLATES)]),
         undefined=StrictUndefined,
         autoescape=select_autoescape(["html", "html.j2"]),
         keep_trailing_newline=True,
@@ -141,18 +146,40 @@ def environment(templates_dir: str) -> Environment:
 
 
 def has_template(templates_dir: str | Path, name: str) -> bool:
-    """True when `name.txt.j2` exists in the folder."""
-    return (Path(templates_dir) / f"{name}{TEXT_SUFFIX}").is_file()
+    """True when `name.txt.j2` exists in the folder, or is shipped."""
+    return any((folder / f"{name}{TEXT_SUFFIX}").is_file() for folder in (Path(templates_dir), SHIPPED_TEMPLATES))
 
 
-def render(templates_dir: str | Path, name: str, values: dict[str, Any]) -> tuple[str, str | None]:
-    """The text of template `name` and its HTML alternative (None when there is none)."""
+def languages(templates_dir: str | Path) -> list[str]:
+    """The languages with templates of their own (`de/`, `fr/`…), the folder's and the shipped ones."""
+    found = {
+        entry.name for folder in (Path(templates_dir), SHIPPED_TEMPLATES) if folder.is_dir()
+        for entry in folder.iterdir() if entry.is_dir() and LANGUAGE_FOLDER.fullmatch(entry.name)
+    }
+    return sorted(found)
+
+
+def _folder(templates_dir: str | Path, name: str, language: str | None) -> tuple[Path, str]:
+    """Where template `name` is read from, and its prefix: the language's own folder when it has one."""
+    if language and LANGUAGE_FOLDER.fullmatch(language):
+        # The admin's folder first, then the shipped translation; the default language last.
+        for base in (Path(templates_dir), SHIPPED_TEMPLATES):
+            if (base / language / f"{name}{TEXT_SUFFIX}").is_file():
+                return base / language, f"{language}/"
+    return Path(templates_dir), ""
+
+
+def render(
+    templates_dir: str | Path, name: str, values: dict[str, Any], language: str | None = None
+) -> tuple[str, str | None]:
+    """The text of template `name` (in `language` where translated) and its HTML alternative, or None."""
     env = environment(str(templates_dir))
-    text = env.get_template(f"{name}{TEXT_SUFFIX}").render(values)
+    folder, prefix = _folder(templates_dir, name, language)
+    text = env.get_template(f"{prefix}{name}{TEXT_SUFFIX}").render(values)
     html = None
-    if (Path(templates_dir) / f"{name}{HTML_SUFFIX}").is_file():
+    if (folder / f"{name}{HTML_SUFFIX}").is_file():
         # A template that renders nothing (the relay of a plain-text reply) gives no HTML part.
-        html = env.get_template(f"{name}{HTML_SUFFIX}").render(values) or None
+        html = env.get_template(f"{prefix}{name}{HTML_SUFFIX}").render(values) or None
         html = html if html and html.strip() else None
     return text, html
 
@@ -164,14 +191,18 @@ def render_check(templates_dir: str | Path, names: list[str] | tuple[str, ...]) 
         if not has_template(templates_dir, name):
             problems.append(f"{Path(templates_dir) / (name + TEXT_SUFFIX)}: no such template")
             continue
-        for label, values in sample_variants(name):
-            try:
-                render(templates_dir, name, values)
-            except TemplateError as exc:
-                line = getattr(exc, "lineno", None)
-                where = f":{line}" if line else ""
-                problems.append(f"{Path(templates_dir) / name}{where}: {exc.message or exc} ({label} values)")
-                break
+        for language in (None, *languages(templates_dir)):
+            folder, _ = _folder(templates_dir, name, language)
+            if language and folder.name != language:
+                continue  # not translated: the default serves this language
+            for label, values in sample_variants(name):
+                try:
+                    render(templates_dir, name, values, language)
+                except TemplateError as exc:
+                    line = getattr(exc, "lineno", None)
+                    where = f":{line}" if line else ""
+                    problems.append(f"{folder / name}{where}: {exc.message or exc} ({label} values)")
+                    break
     return problems
 
 

@@ -110,6 +110,7 @@ def due_view(
         "metric": metric.replace("_", " "),
         "text": "by " + local_time(due_at, zone, now),
         "at": due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "local": due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),  # for wording in other languages
         "zone": getattr(calendar, "timezone", None) or str(zone),
         "business_hours": hours,
         "open_now": open_now,
@@ -120,7 +121,7 @@ def due_view(
 
 # --- sample values: every variable a template may use --------------------------------------
 
-FAMILIES = ("ack", "notification", "relay", "survey", "agent_error", "sla_warning", "breach")
+FAMILIES = ("ack", "notification", "relay", "survey", "agent_error", "sla_warning", "breach", "merged")
 # The variables each family gets (besides `support` and `ticket`), and those that may be None.
 VARIABLES = {
     "ack": ("customer_name", "due", "links"),
@@ -130,6 +131,7 @@ VARIABLES = {
     "agent_error": ("error", "message"),
     "sla_warning": ("customer_name", "clock"),
     "breach": ("customer_name", "clock"),
+    "merged": ("customer_name", "merged"),
 }
 _NULLABLE = {"ack": ("due",), "notification": ("message", "due"), "agent_error": ("ticket",), "relay": ("html",)}
 
@@ -164,6 +166,7 @@ def sample_values() -> dict[str, Any]:
         "attachments": [{"filename": "screen.png", "content_type": "image/png", "size": 2048, "included": True}],
         "similar": [{"id": 7, "tag": "[Support #7]", "subject": "Site down after renewal", "status": "solved",
                      "answer": "The certificate had expired; we renewed it and the site is back."}],
+        "merged": {"id": 11, "tag": "[Support #11]", "subject": "Website unreachable"},
         "engineer": {"name": "Alice Engineer", "address": "alice@example.com"},
         "text": "The site is back up; the cause was an expired certificate.",
         "html": Markup("<p>The site is back up; the cause was an expired certificate.</p>"),

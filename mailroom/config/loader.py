@@ -18,6 +18,7 @@ from mailroom.config.settings import (
     HealthSettings,
     LimitsSettings,
     MailboxSettings,
+    MetricsSettings,
     OpsgenieSettings,
     PagerdutySettings,
     Settings,
@@ -53,6 +54,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "health": ("stale_after",),
     "survey": ("delay", "scale"),
     "limits": ("auto_replies_per_sender_hour", "max_attachment_size", "close_solved_after", "max_text"),
+    "metrics": ("listen",),
 }
 SECRET_KEYS = {"mailbox.password", "smtp.password", "support.secret", "database.password",
                "opsgenie.api_key", "pagerduty.routing_key", "webhook.secret"}
@@ -112,7 +114,17 @@ def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
             close_solved_after=tables["limits"].duration("close_solved_after", "4d"),
             max_text=tables["limits"].size("max_text", "1MB", 1_000),
         ),
+        metrics=_metrics(tables["metrics"]),
     )
+
+
+def _metrics(table: Table) -> MetricsSettings:
+    listen = table.string("listen", "").strip()
+    if listen:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise table.expected("listen", 'HOST:PORT, like "127.0.0.1:9464"', listen)
+    return MetricsSettings(listen=listen)
 
 
 def _read_toml(path: Path, absolute: Path) -> dict[str, Any]:

@@ -124,6 +124,19 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """[metrics]: where Prometheus scrapes the daemon; "" = no metrics endpoint."""
+
+    listen: str = ""
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) of `listen`; an IPv6 host may be written in brackets."""
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything in mailroom.toml, checked and typed."""
 
@@ -140,6 +153,7 @@ class Settings:
     health: HealthSettings
     survey: SurveySettings
     limits: LimitsSettings
+    metrics: MetricsSettings = MetricsSettings()
 
     def require_connection_secrets(self) -> None:
         """Read every secret a connecting command needs; ConfigError naming the first unreadable key."""

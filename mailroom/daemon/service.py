@@ -12,10 +12,12 @@ import peewee as pw
 
 from mailroom import clock
 from mailroom.adapters.imap import Fetched, MailboxConnection
+from mailroom.adapters.language import language_of
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, at_uid, ingest
 from mailroom.errors import TransientError, UnparseableMessage
 from mailroom.mail.message import parse
+from mailroom.ports import Meter
 from mailroom.rules.source import RulesSource
 from mailroom.store import queries as store
 from mailroom.store.failures import refusal
@@ -48,11 +50,12 @@ class Service:
         self.rules = rules
         self.secret = secret
         self.after_commit: Callable[[], None] | None = None  # wakes the sender after new mail
+        self.meter: Meter | None = None  # the metrics endpoint's counters, when it is on
 
     def context(self) -> Context:
         """A context for one step, with the rules in force and the current time."""
         rules = self.rules.rules or self.rules.load()
-        return Context(self.settings, rules, self.secret, clock.now())
+        return Context(self.settings, rules, self.secret, clock.now(), language_of, self.meter)
 
     @property
     def mailbox_name(self) -> str:

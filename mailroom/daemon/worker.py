@@ -20,6 +20,7 @@ from mailroom.app import alerting, cycle, surveys
 from mailroom.app.sending import flush_mail_once
 from mailroom.backoff import doubling
 from mailroom.daemon import health, logs
+from mailroom.daemon.metrics import Metrics
 from mailroom.daemon.service import Service
 from mailroom.daemon.wiring import build_service, connect_mailbox
 from mailroom.errors import TransientError
@@ -49,6 +50,8 @@ class Worker:
         self.smtp_error: str | None = None
         self.started_at = clock.now()
         self.lock = MailboxLock(service.mailbox_name)
+        self.metrics = Metrics(service.mailbox_name) if settings.metrics.listen else None
+        self.service.meter = self.metrics
 
     # --- the jobs ---------------------------------------------------------------------------
 
@@ -63,6 +66,8 @@ class Worker:
         """Send what the outbox holds for now; the number sent."""
         sent = flush_mail_once(self.service.context(), self.sender)
         self.smtp_error = getattr(self.sender, "last_connection_error", None)
+        if self.smtp_error and self.metrics is not None:
+            self.metrics.smtp_error()
         if sent:
             log.info("action=sent count=%s", sent)
         else:
@@ -151,6 +156,8 @@ class Worker:
         """Run until SIGTERM/SIGINT; then finish the current message and flush for up to 10 s."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop.set())
+        if self.metrics is not None:
+            self.metrics.serve(self.settings.metrics.address)
         ingest = threading.Thread(target=self._ingest_loop, name="ingest", daemon=True)
         ingest.start()
         jobs = schedule.Scheduler()
@@ -202,13 +209,19 @@ class Worker:
                 except TransientError as exc:
                     self._record_poll_error(str(exc))
                     log.warning("action=connect-failed error=%s", exc)
+                    self._count_imap_error()
                     failures += 1
                     continue
                 try:
                     idle = self.settings.mailbox.idle and conn.can_idle()
+                    mode = "poll"  # the first pass reads what waited; later ones follow IDLE or the timer
                     while not self.stop.is_set() and self.lock.acquire():
-                        self.service.ingest_once(conn, self.stop)
+                        began = time.monotonic()
+                        report = self.service.ingest_once(conn, self.stop)
+                        if self.metrics is not None:
+                            self.metrics.ingest_pass(report, time.monotonic() - began, mode)
                         failures = 0
+                        mode = "idle" if idle else "poll"
                         if idle:
                             conn.idle_wait(poll, self.stop)
                         else:
@@ -216,6 +229,7 @@ class Worker:
                 except TransientError as exc:
                     self._record_poll_error(str(exc))
                     log.warning("action=disconnected error=%s", exc)
+                    self._count_imap_error()
                     failures += 1
                 except Exception:  # noqa: BLE001 - one failing pass must not end ingestion
                     log.exception("action=ingest-failed")
@@ -224,6 +238,10 @@ class Worker:
                     conn.close()
         finally:
             self.lock.release()
+
+    def _count_imap_error(self) -> None:
+        if self.metrics is not None:
+            self.metrics.imap_error()
 
     def _guarded(self, job: Callable[[], object]) -> None:
         """Run one job; a failure is logged and never stops the others."""

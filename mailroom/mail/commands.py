@@ -20,11 +20,13 @@ from mailroom.mail.addresses import valid_address
 
 STATUSES = ("open", "pending", "solved", "closed")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
-NAMES = ("status", "priority", "assign", "team", "tag", "note", "holding", "page", "requester")
+NAMES = ("status", "priority", "assign", "team", "tag", "note", "holding", "page", "requester", "merge")
 
 _QUOTED_LINE_MAX = 80  # characters of an offending line repeated in an error
 _TAG = re.compile(r"[^\s,#\"'<>;]{1,64}")
 _PAGE_TEAM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# `#merge 123`, `#merge #123`, or the ticket's tag pasted from a subject: `#merge [Support #123]`.
+_MERGE_TARGET = re.compile(r"\[?[^\[\]#\d]{0,40}#?(?P<id>\d{1,12})\]?")
 # `#name`, an optional colon (`#priority: P1`), then the rest of the line.
 _LINE = re.compile(r"#(?P<name>[^\s:]*)\s*:?\s*(?P<rest>.*)", re.DOTALL)
 # Clients turn a typed address into `bob@example.com <mailto:bob@example.com>` or
@@ -143,6 +145,11 @@ def _parse_line(line: str, number: int, teams: dict[str, str]) -> list[Command]:
         if bad:
             raise _Invalid(f'not a usable tag: "{bad[0]}"')
         return [Command(name, tag, None, number) for tag in dict.fromkeys(tags)]
+    if name == "merge":
+        target = _MERGE_TARGET.fullmatch(rest)
+        if not target:
+            raise _Invalid("#merge needs the number of the ticket to merge this one into, e.g. #merge 123")
+        return [Command(name, str(int(target.group("id"))), None, number)]
     if name == "note":
         return [Command(name, None, rest or None, number)]
     if name == "holding":

@@ -73,6 +73,7 @@ class Inbound:
     new_html: str = ""  # the sender's own HTML (no history, commands, scripts, remote content), or ""
     images: tuple[Attachment, ...] = ()  # the inline images new_html shows by cid:
     defects: tuple[str, ...] = field(default=())
+    language: str | None = None  # ISO 639-1 code of the text's language, once detected ("de")
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""

@@ -11,7 +11,10 @@ from mailroom.rules.yamlmarks import Mark, MarkedList, Problems, kind
 if TYPE_CHECKING:
     from mailroom.mail.message import Inbound
 
-CONDITIONS = ("from", "from_domain", "to", "cc", "subject", "body", "header", "has_attachment", "all", "any", "not")
+CONDITIONS = (
+    "from", "from_domain", "to", "cc", "subject", "body", "header", "has_attachment", "language", "all", "any", "not",
+)
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 Reasons = tuple[str, ...] | None  # why a condition matched; None when it did not
 
@@ -197,6 +200,22 @@ class Attachment(Condition):
         return f"has_attachment {str(self.wanted).lower()}"
 
 
+class Language(Condition):
+    """`language: de` or `[de, at]`: the language detected in the customer's first mail."""
+
+    __slots__ = ("codes",)
+
+    def __init__(self, codes: tuple[str, ...]) -> None:
+        self.codes = codes
+
+    def test(self, facts: Facts) -> Reasons:
+        found = facts.message.language
+        return (f"written in {found}",) if found in self.codes else None
+
+    def describe(self) -> str:
+        return "language " + ", ".join(self.codes)
+
+
 class All(Condition):
     """`all: [...]`, or several keys in one mapping: every part matches."""
 
@@ -285,6 +304,15 @@ def read_condition(problems: Problems, value: Any, mark: Mark, what: str) -> Con
     return parts[0] if len(parts) == 1 else All(parts)
 
 
+def language_codes(p: Problems, value: Any, at: Mark, key: str) -> tuple[str, ...]:
+    """ISO 639-1 codes as written (`de` or `[de, fr]`), each checked; () after a problem."""
+    written = [(text.strip().lower(), mark) for text, mark in p.texts(value, at, key)]
+    bad = [(code, mark) for code, mark in written if not LANGUAGE_CODE.fullmatch(code)]
+    for code, mark in bad:
+        p.add(mark, f"{key}: '{code}' is not a language code (ISO 639-1, like de, fr, es)")
+    return () if bad or not written else tuple(dict.fromkeys(code for code, _ in written))
+
+
 def _one_condition(p: Problems, key: str, value: Any, at: Mark) -> Condition | None:
     if key == "from_domain":
         written = p.patterns(value, at, key, domains=True)
@@ -310,6 +338,9 @@ def _one_condition(p: Problems, key: str, value: Any, at: Mark) -> Condition | N
     if key == "has_attachment":
         flag = p.flag(value, at, key)
         return None if flag is None else Attachment(flag)
+    if key == "language":
+        codes = language_codes(p, value, at, key)
+        return Language(codes) if codes else None
     if key == "not":
         inner = read_condition(p, value, at, "not")
         return None if inner is None else Not(inner)

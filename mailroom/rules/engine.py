@@ -47,9 +47,10 @@ class Decision:
     ignore: bool
     matched: tuple[RuleHit, ...]
     sla_override: dict[str, Any] | None = None  # inline `sla` keys as written, to resolve again later
+    language: str | None = None  # a rule's `language:`, else the one detected in the message
 
 
-_SCALARS = ("team", "priority", "assign", "sla", "ack", "survey", "page", "ignore")
+_SCALARS = ("team", "priority", "assign", "sla", "ack", "survey", "page", "ignore", "language")
 _EVERYTHING: tuple[str, ...] = ("matches every message",)
 
 
@@ -105,6 +106,7 @@ def decide(rules: Rules, message: Inbound) -> Decision:
         ignore=chosen.get("ignore", False),
         matched=tuple(hits),
         sla_override=inline or None,
+        language=chosen.get("language") or message.language,
     )
 
 
@@ -127,6 +129,7 @@ def sample_inbound(sample: SampleMessage, number: int = 1, arrived_at: datetime 
         from_addr=sample.from_addr, from_name="", reply_to=None, to=sample.to, cc=sample.cc,
         subject=sample.subject, date=arrived_at, arrived_at=arrived_at, text=sample.body,
         new_text=sample.body, headers=(*headers, *sample.headers), attachments=attachments,
+        language=sample.language,
     )
 
 
@@ -194,6 +197,7 @@ def explain(rules: Rules, message: Inbound, now: datetime) -> dict[str, Any]:
         "ignore": decision.ignore,
         "page": decision.page,
         "survey": decision.survey,
+        "language": decision.language,
         "ack": decision.ack,
         "acknowledge": decision.ack is not None and not decision.ignore,
         "links": [{"title": link.title, "url": link.url} for link in decision.links],

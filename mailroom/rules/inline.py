@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mailroom.rules.conditions import language_codes
 from mailroom.rules.yamlmarks import Mark, MarkedList, MarkedMap, Problems, kind, suggest
 
-MESSAGE_KEYS = ("from", "to", "cc", "subject", "body", "headers", "has_attachment")
-EXPECT_KEYS = ("team", "priority", "tags", "ignore", "ack", "page", "assign", "sla", "notify", "survey", "matched")
+MESSAGE_KEYS = ("from", "to", "cc", "subject", "body", "headers", "has_attachment", "language")
+EXPECT_KEYS = (
+    "team", "priority", "tags", "ignore", "ack", "page", "assign", "sla", "notify", "survey", "matched", "language",
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class SampleMessage:
     body: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     has_attachment: bool = False
+    language: str | None = None  # as if detected in the mail
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ def _sample(p: Problems, value: Any, mark: Mark) -> SampleMessage:
             f[key] = "" if v is None else str(v)
         elif key == "has_attachment":
             f[key] = bool(p.flag(v, at, key))
+        elif key == "language":
+            f[key] = next(iter(language_codes(p, v, at, key)), None)
         elif key == "headers":
             headers = p.mapping(v, at, key) or MarkedMap()
             f[key] = tuple(
@@ -127,6 +133,8 @@ def _expectations(reader: ActionValues, value: Any, mark: Mark, rule_names: set[
             wanted = p.flag(v, at, key)
         elif key == "ack":
             wanted = reader.ack(v, at)
+        elif key == "language":
+            wanted = next(iter(language_codes(p, v, at, key)), None)
         elif key == "assign":
             wanted = None if v is None else next(iter(p.addresses(v, at, key)), None)
         elif key == "sla":

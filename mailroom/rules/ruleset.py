@@ -9,7 +9,13 @@ from typing import Any
 
 from mailroom.errors import RulesError
 from mailroom.mail.addresses import is_support
-from mailroom.rules.conditions import AddressPatterns, Condition, domain_gate, read_condition
+from mailroom.rules.conditions import (
+    AddressPatterns,
+    Condition,
+    domain_gate,
+    language_codes,
+    read_condition,
+)
 from mailroom.rules.inline import InlineTest, read_tests
 from mailroom.rules.policies import (
     Team,
@@ -31,7 +37,7 @@ from mailroom.sla.calendar import Calendar
 from mailroom.sla.policies import PRIORITIES, Policy, override
 
 SECTIONS = ("version", "calendars", "sla", "agents", "teams", "defaults", "rules", "tests")
-ACTIONS = ("team", "priority", "tags", "assign", "notify", "sla", "ack", "links", "survey", "page", "ignore")
+ACTIONS = ("team", "priority", "tags", "assign", "notify", "sla", "ack", "links", "survey", "page", "ignore", "language")
 
 # ---- the model -----------------------------------------------------------------------------------
 
@@ -60,6 +66,7 @@ class Actions:
     survey: bool | None = None
     page: bool | None = None
     ignore: bool | None = None
+    language: str | None = None  # the customer's language, for the templates, whatever was detected
 
 
 @dataclass(frozen=True)
@@ -302,6 +309,8 @@ class _Reader:
                 f[key] = self.links(v, at)
             elif key in ("survey", "page", "ignore"):
                 f[key] = p.flag(v, at, key)
+            elif key == "language":
+                f[key] = next(iter(language_codes(p, v, at, key)), None)
         return Actions(**{k: v for k, v in f.items() if k in Actions.__dataclass_fields__})
 
     def sla_action(self, value: Any, at: Mark) -> dict[str, Any]:

@@ -121,6 +121,8 @@ class Ticket(BaseModel):
     source = pw.CharField(max_length=16, default="mail")  # mail | agent | import
     decision = RoutingField(default=dict)  # the routing decision: ack, links, survey, notify, policy
     linked_ticket = pw.IntegerField(null=True)
+    merged_into = pw.IntegerField(null=True)  # set when merged: its mail now threads into that ticket
+    language = pw.CharField(max_length=8, null=True)  # the customer's language: their mail's templates
     created_at = UtcDateTimeField(index=True)
     updated_at = UtcDateTimeField()
     first_response_at = UtcDateTimeField(null=True)

@@ -24,16 +24,24 @@ from mailroom.store.models import (
     OutboxItem,
     Participant,
     Setting,
+    Ticket,
     database,
 )
 from mailroom.store.prepared import insert_row
 from mailroom.store.search import create_search
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 # Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: create_search}
+def _add_ticket_columns(db: pw.Database) -> None:
+    present = {c.name for c in db.get_columns("ticket")}
+    for name, kind in (("merged_into", "INTEGER"), ("language", "VARCHAR(8)")):
+        if name not in present:
+            db.execute_sql(f"ALTER TABLE ticket ADD COLUMN {name} {kind}")
+
+
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: create_search, 3: _add_ticket_columns}
 
 
 class WriterSqlite(pw.SqliteDatabase):
@@ -95,6 +103,17 @@ def open_database(
         raise ConfigError(f"database.url: cannot connect: {str(exc).strip().splitlines()[0]}") from exc
     upgrade_schema(db)
     return db
+
+
+def survivor(ticket_id: int) -> int:
+    """The ticket that mail to `ticket_id` belongs to now: itself, or the one it was merged into."""
+    seen = {ticket_id}
+    while True:
+        row = Ticket.select(Ticket.merged_into).where(Ticket.id == ticket_id).first()
+        if row is None or row.merged_into is None or row.merged_into in seen:
+            return ticket_id
+        ticket_id = row.merged_into
+        seen.add(ticket_id)
 
 
 def is_postgres(db: pw.Database | None = None) -> bool:

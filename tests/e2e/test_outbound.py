@@ -136,3 +136,28 @@ def test_forged_or_scored_spam_opens_its_ticket_but_sends_its_sender_nothing(mai
     customer = mailroom.dovecot.messages("customer")
     assert len(customer) == 2 and "How did we do?" not in header(customer[-1], "Subject")
     assert any(e["action"] == "no survey" and "suspected spam" in e["detail"] for e in solved["events"])
+
+
+def test_a_customer_is_acknowledged_and_answered_in_their_own_language(mailroom: Mailroom) -> None:
+    mailroom.dovecot.append("support", mail(
+        subject="Export funktioniert nicht", sender="Jana Kunde <jana@example.org>",
+        body="Guten Tag,\n\nseit heute Morgen bricht der Export meiner Berichte ab. Können Sie mir helfen?\n\nJana",
+    ))
+    mailroom.dovecot.append("support", mail(subject="Export fails", sender="Joe <joe@example.org>",
+                                            body="Hello, the export of my reports stops halfway since this morning."))
+    assert mailroom.run_once() == 0
+    acks = {header(m, "To") or "": body_text(m) for m in mailroom.dovecot.messages("customer")}
+    german = next(text for to, text in acks.items() if "jana@" in to)
+    english = next(text for to, text in acks.items() if "joe@" in to)
+    assert "vielen Dank für Ihre Nachricht" in german and "Thank you for writing" not in german
+    assert "Thank you for writing" in english
+    ticket = next(t for t in mailroom.tickets() if "jana@" in t["requester"])
+    assert ticket["language"] == "de"
+
+    # The engineer's answer reaches her in a German wrapper; the team's notification stays in English.
+    notice = next(m for m in mailroom.dovecot.messages("engineer") if f"#{ticket['id']}" in (header(m, "Subject") or ""))
+    assert "Reply to this mail to answer the customer" in body_text(notice)
+    mailroom.dovecot.append("support", reply(notice, "Hallo Jana, der Export ist behoben: bitte erneut versuchen."))
+    assert mailroom.run_once() == 0
+    relayed = [m for m in mailroom.dovecot.messages("customer") if "der Export ist behoben" in body_text(m)]
+    assert len(relayed) == 1 and "im Betreff stehen" in body_text(relayed[0])

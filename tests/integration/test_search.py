@@ -53,7 +53,7 @@ def test_search_narrows_by_status_and_reads_any_word_for_similar_tickets(db: pw.
     assert search_tickets(" ".join(words), statuses=("solved",), exclude=solved, any_word=True) == []
 
 
-def test_mail_stored_before_search_existed_is_found_after_the_upgrade(db: pw.Database, tmp_path: Path) -> None:
+def test_a_version_1_database_is_upgraded_in_place_and_its_mail_found(db: pw.Database, tmp_path: Path) -> None:
     ticket = _ask(tmp_path, 1, "Calendar not syncing", "Outlook calendar stopped syncing yesterday.")
     if isinstance(db, pw.PostgresqlDatabase):
         db.execute_sql("DROP INDEX message_search")
@@ -61,10 +61,12 @@ def test_mail_stored_before_search_existed_is_found_after_the_upgrade(db: pw.Dat
         for name in ("message_search_insert", "message_search_delete", "message_search_update"):
             db.execute_sql(f"DROP TRIGGER {name}")
         db.execute_sql("DROP TABLE message_search")
+    db.execute_sql("ALTER TABLE ticket DROP COLUMN merged_into")  # as version 1 made it
     Setting.update(value="1").where(Setting.key == "schema_version").execute()
     store.upgrade_schema(db)
     assert [f.ticket_id for f in search_tickets("syncing")] == [ticket]
     assert Setting.get(Setting.key == "schema_version").value == str(store.SCHEMA_VERSION)
+    assert "merged_into" in {c.name for c in db.get_columns("ticket")}
 
 
 def test_postgres_search_uses_its_index(db: pw.Database, tmp_path: Path) -> None:

@@ -238,3 +238,19 @@ def test_real_replies(name):
     block = parse_commands((REPLIES / f"{name}.new.txt").read_text(encoding="utf-8"), TEAMS)
     assert block.error is None
     assert block.has_commands and not block.body.lstrip().startswith("#")
+
+
+@pytest.mark.parametrize("line", ["#merge 123", "#merge #123", "#merge: 0123", "#merge [Support #123]", "#MERGE Ticket #123"])
+def test_merge_names_the_ticket_to_merge_into(line):
+    assert one(line) == Command("merge", "123", None, 1)
+
+
+@pytest.mark.parametrize("line", ["#merge", "#merge soon", "#merge 12 13", "#merge 12abc"])
+def test_merge_without_one_ticket_number_refuses_the_mail(line):
+    block = parse_commands(line + "\nThanks", TEAMS)
+    assert block.commands == () and "#merge needs the number" in (block.error or "")
+
+
+def test_two_different_merges_contradict():
+    block = parse_commands("#merge 5\n#merge 6\n", TEAMS)
+    assert block.error and "contradicts" in block.error
