@@ -80,7 +80,7 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
     """An engineer's mail that joined a ticket: a note, commands, and/or a reply to relay."""
     row.ticket = ticket
     store.add_participants(ticket.id, [message.from_addr], role="agent")
-    if is_out_of_office(message) or automatic_mail_reason(message, ctx.support_address, ctx.settings.support.lists):
+    if is_out_of_office(message) or automatic_mail_reason(message, ctx.our_addresses, ctx.settings.support.lists):
         row.kind = "note"
         row.save()
         store.record_event(ticket.id, ctx.now, message.from_addr, "automatic reply", "stored as a note")

@@ -27,6 +27,13 @@ class Context:
         """The support address; customers write here, all outbound mail comes from here."""
         return self.settings.support.address
 
+    @property
+    def our_addresses(self) -> tuple[str, ...]:
+        """Every address of ours: the support address first, then its aliases."""
+        support = self.settings.support
+        # Settings built by hand (tests, tools) may have no aliases.
+        return tuple(dict.fromkeys([support.address, *getattr(support, "addresses", ())]))
+
     def is_agent_address(self, address: str) -> bool:
-        """True when the address belongs to an engineer (never the support address)."""
-        return bool(address) and self.rules.is_agent(address, self.support_address)
+        """True when the address belongs to an engineer (never one of ours)."""
+        return bool(address) and self.rules.is_agent(address, self.our_addresses)

@@ -96,7 +96,7 @@ def _apply(
     spam = None if imported else spam_reason(
         message, SpamPolicy(support.trusted_authserv_id, support.spam_score_header, support.spam_score_above)
     )
-    machine = automatic_mail_reason(message, ctx.support_address, support.lists) or spam
+    machine = automatic_mail_reason(message, ctx.our_addresses, support.lists) or spam
     answer = None if imported else surveys.match(ctx, message)
     if answer is not None and (machine or is_out_of_office(message)):
         # Automatic mail (an out-of-office answer to the survey) is never a rating: a note.
@@ -112,7 +112,7 @@ def _apply(
     threading = thread(
         message,
         ticket_tag=ctx.settings.support.ticket_tag,
-        support_address=ctx.support_address,
+        support_address=ctx.our_addresses,
         known=store.tickets_of_message_ids([message.in_reply_to or "", *message.references]),
         exists=lambda tid: Ticket.select().where(Ticket.id == tid).exists(),
         may_use_link=lambda tid: _may_use_link(sender, store.survivor(tid), message.from_addr),

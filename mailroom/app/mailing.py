@@ -25,7 +25,14 @@ class Thread:
     index: str | None = None  # the parent's Thread-Index, continued
 
 
-CUSTOMER_LANGUAGE_KINDS = ("ack", "relay", "survey", "merged")
+CUSTOMER_MAIL_KINDS = ("ack", "relay", "survey", "merged")
+
+
+def sender_address(ctx: Context, ticket: Ticket | None, kind: str) -> str:
+    """The customer's mail goes From the address of ours they wrote to; the team's From the support address."""
+    if ticket is not None and ticket.address and kind in CUSTOMER_MAIL_KINDS:
+        return str(ticket.address)
+    return str(ctx.settings.support.address)
 
 
 def queue_mail(
@@ -46,7 +53,7 @@ def queue_mail(
         return None
     support = ctx.settings.support
     # The customer's mail speaks the customer's language; the team's stays in the default one.
-    language = ticket.language if ticket is not None and kind in CUSTOMER_LANGUAGE_KINDS else None
+    language = ticket.language if ticket is not None and kind in CUSTOMER_MAIL_KINDS else None
     text, html = compose.render(support.templates, template, values, language)
     ticket_id = ticket.id if ticket is not None else None
     item = store.queue(kind="mail", now=ctx.now, ticket_id=ticket_id, recipients=recipients)
@@ -56,7 +63,7 @@ def queue_mail(
     headers["thread_topic"] = compose.thread_topic(headers["thread_topic"] or "")
     references = [*(m for m in thread.references if m != thread.parent), *([thread.parent] if thread.parent else [])]
     draft = compose.Draft(
-        sender_address=support.address,
+        sender_address=sender_address(ctx, ticket, kind),
         to=tuple(recipients),
         subject=subject,
         message_id=message_id,
@@ -88,7 +95,7 @@ def _stored(
         content_key=hashlib.sha256(raw).hexdigest(),
         direction="outbound",
         kind=kind,
-        from_addr=ctx.settings.support.address.lower(),
+        from_addr=draft.sender_address.lower(),
         from_name=compose.clean(draft.sender_name),
         recipients=list(draft.to),
         rcpt=draft.to[0],
@@ -112,6 +119,6 @@ def recipients_of(ctx: Context, addresses: list[str] | tuple[str, ...]) -> list[
     kept: dict[str, None] = {}
     for address in addresses:
         address = (address or "").strip().lower()
-        if valid_address(address) and not is_support(address, ctx.support_address):
+        if valid_address(address) and not is_support(address, ctx.our_addresses):
             kept.setdefault(address, None)
     return list(kept)

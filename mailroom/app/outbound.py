@@ -157,15 +157,15 @@ def _ack_refusal(ctx: Context, ticket: Ticket, row: Message, machine: str | None
 
 def _auto_reply_refusal(ctx: Context, sender: str, to: str) -> str | None:
     """Why no automatic mail may go to `to` (answering `sender`), else None."""
-    support = ctx.settings.support.address.lower()
+    ours = ctx.our_addresses
     for address in dict.fromkeys(a for a in ((sender or "").lower(), to) if a):
-        if is_support(address, ctx.support_address):
+        if is_support(address, ours):
             return f"{address} is the support address"
-        if ctx.rules.is_agent(address, support):
+        if ctx.rules.is_agent(address, ours):
             return f"{address} is an agent"
     if not valid_address(to):
         return f"no usable address to answer ({to or 'none'})"
-    no_reply = loops.no_reply_reason(to, support)
+    no_reply = loops.no_reply_reason(to, ours)
     if no_reply:
         return no_reply
     limit = int(ctx.settings.limits.auto_replies_per_sender_hour)
@@ -270,7 +270,7 @@ def _team_mail(
     author = shown and row is not None and row.direction == "inbound" and (shown["from_name"] or shown["from_addr"])
     sender_name = f"{author} via {ctx.settings.support.name}" if author else ctx.settings.support.name
     queue_mail(ctx, ticket, "notification", "notification", values, to, _tagged(ctx, ticket, ticket.subject),
-           _team_thread(ticket, row), files, sender_name=sender_name, reply_to=ctx.settings.support.address,
+           _team_thread(ticket, row), files, sender_name=sender_name, reply_to=ticket.address or ctx.support_address,
            auto_submitted="auto-generated", suppress_auto_responses=True)
 
 
@@ -297,7 +297,7 @@ def _sla_mail(ctx: Context, ticket: Ticket, clock: Clock, template: str, headlin
         return
     subject = _tagged(ctx, ticket, f"{headline} ({shown['label']}): {ticket.subject}")
     queue_mail(ctx, ticket, "system", template, values, to, subject, _team_thread(ticket, None),
-           reply_to=ctx.settings.support.address, auto_submitted="auto-generated",
+           reply_to=ticket.address or ctx.support_address, auto_submitted="auto-generated",
            suppress_auto_responses=True)
 
 

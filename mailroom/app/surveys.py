@@ -7,11 +7,11 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from email.utils import getaddresses
 
 from mailroom.app import outbound
 from mailroom.app.context import Context
 from mailroom.config.units import iso
+from mailroom.mail.addresses import is_support
 from mailroom.mail.message import Inbound
 from mailroom.mail.spam import SUSPECTED_SPAM
 from mailroom.store import queries as store
@@ -103,10 +103,10 @@ def answer_address(support_address: str, token: str, rating: str) -> str:
     return f"{local.split('+', 1)[0]}+csat-{token}-{rating}@{domain}"
 
 
-def choices(ctx: Context, token: str) -> list[tuple[str, str]]:
-    """(label, answer address) for every rating of the configured scale."""
+def choices(ctx: Context, token: str, address: str | None = None) -> list[tuple[str, str]]:
+    """(label, answer address) for every rating of the configured scale, at `address` (else support's)."""
     scale = SCALES.get(_scale(ctx), SCALES["good-okay-bad"])
-    return [(label, answer_address(ctx.support_address, token, value)) for value, label in scale]
+    return [(label, answer_address(address or ctx.support_address, token, value)) for value, label in scale]
 
 
 def _scale(ctx: Context) -> str:
@@ -182,7 +182,7 @@ def send_due(ctx: Context, limit: int = 500) -> int:
             survey.state = "cancelled"
             survey.save()
             continue
-        outbound.survey_mail(ctx, ticket, survey.token, choices(ctx, survey.token))
+        outbound.survey_mail(ctx, ticket, survey.token, choices(ctx, survey.token, ticket.address))
         queued = (
             Message.select()
             .where((Message.ticket == ticket.id) & (Message.kind == "survey") & (Message.direction == "outbound"))
@@ -204,18 +204,11 @@ def send_due(ctx: Context, limit: int = 500) -> int:
 # --- answers ----------------------------------------------------------------------------------
 
 
-def _recipients(message: Inbound) -> list[str]:
-    headers = [*message.header_all("Delivered-To"), *message.header_all("X-Original-To")]
-    parsed = [addr for _, addr in getaddresses(headers) if addr]
-    return [a.strip().lower() for a in (*message.to, *message.cc, *parsed) if a]
-
-
 def _answer_address(ctx: Context, message: Inbound) -> tuple[str, str] | None:
     """(token, rating) of the first recipient that is one of our answer addresses."""
-    local, _, domain = ctx.support_address.strip().lower().rpartition("@")
-    for address in _recipients(message):
+    for address in message.delivered_to():
         match = _ANSWER_ADDRESS.match(address)
-        if match and match["base"].lower() == local.split("+", 1)[0] and match["domain"].lower() == domain:
+        if match and is_support(f"{match['base']}@{match['domain']}", ctx.our_addresses):
             return match["token"].lower(), match["rating"].lower()
     return None
 

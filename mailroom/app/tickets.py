@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from mailroom.app import clocks, outbound, surveys
 from mailroom.app.context import Context
+from mailroom.mail.addresses import our_address
 from mailroom.mail.message import Inbound
 from mailroom.mail.spam import SUSPECTED_SPAM
 from mailroom.mail.threader import Threading
@@ -55,6 +56,7 @@ def open_ticket(
         updated_at=ctx.now,
         closed_at=ctx.now if imported else None,
         language=decision.language or message.language,
+        address=written_to(ctx, message),
     )
     row.ticket = ticket
     row.kind = "agent" if opened_by else "customer"
@@ -72,6 +74,12 @@ def open_ticket(
     if decision.page:
         clocks.page(ctx, ticket, ticket.team, "page", "paged by rule: " + detail)
     return ticket
+
+
+def written_to(ctx: Context, message: Inbound) -> str:
+    """The address of ours the customer wrote to (its mail goes out From there); the support address else."""
+    ours = ctx.our_addresses
+    return next((a for a in (our_address(r, ours) for r in message.delivered_to()) if a), ours[0])
 
 
 def suspect_spam(ctx: Context, ticket: Ticket, reason: str) -> None:

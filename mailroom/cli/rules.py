@@ -26,6 +26,11 @@ def _template_dir(rules_path: Path, settings: Any) -> Path | None:
     return beside if beside.is_dir() else (DEFAULT_TEMPLATES if DEFAULT_TEMPLATES.is_dir() else None)
 
 
+def _ours(settings: Any) -> tuple[str, ...] | None:
+    """Our addresses from mailroom.toml (rules' `to_address` must name one), when there is a config."""
+    return settings.support.all_addresses if settings is not None else None
+
+
 def _rules_path(path: Path | None, settings: Any) -> Path:
     if path is not None:
         return path
@@ -50,7 +55,7 @@ def check(path: Path | None, settings: Any) -> int:
     if not rules_path.exists():
         raise MailroomError(f"{rules_path}: no such file")
     templates = _template_dir(rules_path, settings)
-    rules = load_rules(rules_path, templates)
+    rules = load_rules(rules_path, templates, _ours(settings))
     problems = []
     if templates is not None:
         problems += render_check(templates, sorted(_templates_used(rules) & _available(templates)))
@@ -70,7 +75,7 @@ def _available(templates: Path) -> set[str]:
 def explain(file: Path, settings: Any, *, as_json: bool) -> int:
     """Show which rules match a message, and the resulting routing and SLA due times."""
     rules_path = _rules_path(None, settings)
-    rules = load_rules(rules_path, _template_dir(rules_path, settings))
+    rules = load_rules(rules_path, _template_dir(rules_path, settings), _ours(settings))
     try:
         raw = file.read_bytes()
     except OSError as exc:

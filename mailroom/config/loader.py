@@ -45,7 +45,7 @@ KEYS: dict[str, tuple[str, ...]] = {
                 "processed_folder", "quarantine_folder", "idle", "poll_interval"),
     "smtp": ("host", "port", "security", "ca_file", "username", "password"),
     "support": ("address", "name", "ticket_tag", "lists", "rules", "templates", "data_dir",
-                "secret", "trusted_authserv_id", "spam_score_header", "spam_score_above"),
+                "secret", "trusted_authserv_id", "spam_score_header", "spam_score_above", "addresses"),
     "database": ("url", "password", "sslmode", "ca_file"),
     "opsgenie": ("api_url", "api_key", "heartbeat"),
     "escalation": ("backend", "give_up_after"),
@@ -238,7 +238,16 @@ def _support(table: Table) -> SupportSettings:
         trusted_authserv_id=table.string("trusted_authserv_id", ""),
         spam_score_header=_header_name(table, "spam_score_header"),
         spam_score_above=table.number("spam_score_above", 5.0),
+        addresses=_addresses(table, "addresses"),
     )
+
+
+def _addresses(table: Table, key: str) -> tuple[str, ...]:
+    found = tuple(a.strip().lower() for a in table.strings(key))
+    for address in found:
+        if not _ADDRESS.match(address):
+            raise table.expected(key, 'email addresses like ["help@example.com"]', address)
+    return found
 
 
 def _header_name(table: Table, key: str) -> str:

@@ -53,6 +53,12 @@ class SupportSettings:
     trusted_authserv_id: str
     spam_score_header: str = ""  # the MX's score header, e.g. "X-Spam-Score"; "" = none
     spam_score_above: float = 5.0  # a score above this holds back automatic mail
+    addresses: tuple[str, ...] = ()  # further addresses of ours (aliases delivered into the mailbox)
+
+    @property
+    def all_addresses(self) -> tuple[str, ...]:
+        """Every address of ours: the support address first."""
+        return tuple(dict.fromkeys([self.address, *self.addresses]))
 
 
 @dataclass(frozen=True, slots=True)

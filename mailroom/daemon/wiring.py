@@ -21,7 +21,7 @@ def build_service(settings: Any) -> Service:
     store.open_store(settings)
     configured = settings.support.secret.reveal_optional() if settings.support.secret else None
     secret = store.shared_secret(configured)
-    rules = RulesSource(settings.support.rules, settings.support.templates)
+    rules = RulesSource(settings.support.rules, settings.support.templates, settings.support.all_addresses)
     rules.load()
     return Service(settings, rules, secret)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from mailroom.mail.addresses import is_support
+from mailroom.mail.addresses import Ours, is_support, ours_of
 from mailroom.mail.message import Inbound
 from mailroom.mail.spam import spam_flag
 
@@ -48,10 +48,9 @@ _OOF_SUBJECT_WEAK = re.compile(
 _EXCHANGE_MARKERS = ("X-Auto-Response-Suppress", "X-MS-Exchange-Generated-Message-Source")
 
 
-def automatic_mail_reason(message: Inbound, support_address: str, support_lists: Collection[str]) -> str | None:
+def automatic_mail_reason(message: Inbound, support_address: Ours, support_lists: Collection[str]) -> str | None:
     """Why the message is machine mail that must get no automatic reply, else None."""
-    support = support_address.strip().lower()
-    if support:
+    for support in (a.strip().lower() for a in ours_of(support_address) if a.strip()):
         pattern = _address_pattern(support)
         for value in message.header_all("X-Loop"):
             if pattern.search(value):
@@ -110,7 +109,7 @@ def is_out_of_office(message: Inbound) -> bool:
     return bool(_OOF_SUBJECT_STRONG.match(message.subject) or _OOF_SUBJECT_WEAK.match(message.subject))
 
 
-def no_reply_reason(address: str, support_address: str) -> str | None:
+def no_reply_reason(address: str, support_address: Ours) -> str | None:
     """Why `address` must never get automatic mail, else None."""
     address = address.strip().lower()
     if not address or "@" not in address:

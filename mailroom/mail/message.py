@@ -9,7 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from typing import cast
 
 from mailparser.dates import parse_mail_date
@@ -87,6 +87,12 @@ class Inbound:
         """Every value of a header, by case-insensitive name."""
         wanted = name.lower()
         return [value for key, value in self.headers if key.lower() == wanted]
+
+    def delivered_to(self) -> list[str]:
+        """Every address the mail was written or delivered to: To, Cc, Delivered-To, X-Original-To."""
+        headers = [*self.header_all("Delivered-To"), *self.header_all("X-Original-To")]
+        parsed = [address for _, address in getaddresses(headers) if address]
+        return [a.strip().lower() for a in (*self.to, *self.cc, *parsed) if a]
 
     @property
     def has_attachment(self) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from mailroom.mail.addresses import Ours, ours_of
 from mailroom.mail.message import Inbound
 
 
@@ -37,14 +38,15 @@ def tagged_ticket(subject: str, ticket_tag: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def plus_ticket(addresses: tuple[str, ...], support_address: str) -> int | None:
-    """The ticket id of a `support+ID@domain` recipient."""
-    local, _, domain = support_address.partition("@")
-    pattern = re.compile(rf"^{re.escape(local)}\+(\d{{1,12}})@{re.escape(domain)}$", re.IGNORECASE)
-    for address in addresses:
-        match = pattern.match(address)
-        if match:
-            return int(match.group(1))
+def plus_ticket(addresses: tuple[str, ...], support_address: Ours) -> int | None:
+    """The ticket id of a `support+ID@domain` recipient, at any address of ours."""
+    for ours in ours_of(support_address):
+        local, _, domain = ours.partition("@")
+        pattern = re.compile(rf"^{re.escape(local)}\+(\d{{1,12}})@{re.escape(domain)}$", re.IGNORECASE)
+        for address in addresses:
+            match = pattern.match(address)
+            if match:
+                return int(match.group(1))
     return None
 
 
@@ -52,7 +54,7 @@ def thread(
     message: Inbound,
     *,
     ticket_tag: str,
-    support_address: str,
+    support_address: Ours,
     known: Mapping[str, int],
     exists: Callable[[int], bool],
     may_use_link: Callable[[int], bool],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from mailroom.mail.addresses import our_address, valid_address
 from mailroom.rules.policies import compiles
 from mailroom.rules.yamlmarks import Mark, MarkedList, Problems, kind
 
@@ -12,7 +13,8 @@ if TYPE_CHECKING:
     from mailroom.mail.message import Inbound
 
 CONDITIONS = (
-    "from", "from_domain", "to", "cc", "subject", "body", "header", "has_attachment", "language", "all", "any", "not",
+    "from", "from_domain", "to", "cc", "subject", "body", "header", "has_attachment", "language", "to_address",
+    "all", "any", "not",
 )
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
@@ -216,6 +218,25 @@ class Language(Condition):
         return "language " + ", ".join(self.codes)
 
 
+class ToAddress(Condition):
+    """`to_address: billing@example.com` or a list: which of our addresses the mail was written to."""
+
+    __slots__ = ("addresses",)
+
+    def __init__(self, addresses: tuple[str, ...]) -> None:
+        self.addresses = addresses
+
+    def test(self, facts: Facts) -> Reasons:
+        for recipient in facts.message.delivered_to():
+            found = our_address(recipient, self.addresses)
+            if found:
+                return (f"written to {found}",)
+        return None
+
+    def describe(self) -> str:
+        return "to_address " + ", ".join(self.addresses)
+
+
 class All(Condition):
     """`all: [...]`, or several keys in one mapping: every part matches."""
 
@@ -313,6 +334,20 @@ def language_codes(p: Problems, value: Any, at: Mark, key: str) -> tuple[str, ..
     return () if bad or not written else tuple(dict.fromkeys(code for code, _ in written))
 
 
+def _our_addresses(p: Problems, value: Any, at: Mark, key: str) -> tuple[str, ...]:
+    """Addresses as written, each one of ours when mailroom.toml is known; () after a problem."""
+    written = [(text.strip().lower(), mark) for text, mark in p.texts(value, at, key)]
+    bad = False
+    for address, mark in written:
+        if not valid_address(address):
+            p.add(mark, f"{key}: '{address}' is not an address")
+            bad = True
+        elif p.ours is not None and our_address(address, p.ours) is None:
+            p.add(mark, f"{key}: '{address}' is not one of our addresses ({', '.join(p.ours)})")
+            bad = True
+    return () if bad or not written else tuple(dict.fromkeys(a for a, _ in written))
+
+
 def _one_condition(p: Problems, key: str, value: Any, at: Mark) -> Condition | None:
     if key == "from_domain":
         written = p.patterns(value, at, key, domains=True)
@@ -341,6 +376,9 @@ def _one_condition(p: Problems, key: str, value: Any, at: Mark) -> Condition | N
     if key == "language":
         codes = language_codes(p, value, at, key)
         return Language(codes) if codes else None
+    if key == "to_address":
+        addresses = _our_addresses(p, value, at, key)
+        return ToAddress(addresses) if addresses else None
     if key == "not":
         inner = read_condition(p, value, at, "not")
         return None if inner is None else Not(inner)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mailroom.errors import RulesError
-from mailroom.mail.addresses import is_support
+from mailroom.mail.addresses import Ours, is_support
 from mailroom.rules.conditions import (
     AddressPatterns,
     Condition,
@@ -106,7 +106,7 @@ class Rules:
     filename: str = "rules.yaml"
     agent_patterns: AddressPatterns = field(default_factory=lambda: AddressPatterns([]), repr=False, compare=False)
 
-    def is_agent(self, address: str, support_address: str) -> bool:
+    def is_agent(self, address: str, support_address: Ours) -> bool:
         """True for an engineer's address: `agents` or any team's members; never the support address."""
         address = address.strip().lower()
         if not address or is_support(address, support_address):
@@ -128,18 +128,20 @@ class Rules:
 # ---- loading -------------------------------------------------------------------------------------
 
 
-def load_rules(path: Path, template_dir: Path | None = None) -> Rules:
+def load_rules(path: Path, template_dir: Path | None = None, ours: tuple[str, ...] | None = None) -> Rules:
     """Read and validate a rules file; raises RulesError listing every problem."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError([f"{Path(path).name}:1:1: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from exc
-    return parse_rules(text, Path(path).name, template_dir)
+    return parse_rules(text, Path(path).name, template_dir, ours)
 
 
-def parse_rules(text: str, filename: str = "rules.yaml", template_dir: Path | None = None) -> Rules:
+def parse_rules(
+    text: str, filename: str = "rules.yaml", template_dir: Path | None = None, ours: tuple[str, ...] | None = None
+) -> Rules:
     """Validate rules text; raises RulesError with every `file:LINE:COL: message` at once."""
-    problems = Problems(filename)
+    problems = Problems(filename, ours)
     data = load_marked(text, problems)
     rules = None if problems else _Reader(problems, template_dir, filename).document(data)
     if problems or rules is None:

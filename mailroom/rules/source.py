@@ -15,9 +15,10 @@ log = logging.getLogger("mailroom.rules")
 class RulesSource:
     """Watches `rules.yaml`; a bad edit is logged with its line and column and never replaces good rules."""
 
-    def __init__(self, path: Path, template_dir: Path | None) -> None:
+    def __init__(self, path: Path, template_dir: Path | None, ours: tuple[str, ...] | None = None) -> None:
         self.path = path
         self.template_dir = template_dir
+        self.ours = ours
         self.rules: Rules | None = None
         self.digest: str | None = None
         self.error: str | None = None
@@ -25,7 +26,7 @@ class RulesSource:
     def load(self) -> Rules:
         """First load: a bad file is a start error (RulesError)."""
         data = self.path.read_bytes()
-        self.rules = load_rules(self.path, self.template_dir)
+        self.rules = load_rules(self.path, self.template_dir, self.ours)
         self.digest = hashlib.sha256(data).hexdigest()
         self.error = None
         return self.rules
@@ -41,7 +42,7 @@ class RulesSource:
         if digest == self.digest:
             return False
         try:
-            rules = load_rules(self.path, self.template_dir)
+            rules = load_rules(self.path, self.template_dir, self.ours)
         except RulesError as exc:
             self.digest = digest  # report a bad edit once, not every cycle
             self._fail("\n".join(exc.errors))

@@ -123,6 +123,7 @@ class Ticket(BaseModel):
     linked_ticket = pw.IntegerField(null=True)
     merged_into = pw.IntegerField(null=True)  # set when merged: its mail now threads into that ticket
     language = pw.CharField(max_length=8, null=True)  # the customer's language: their mail's templates
+    address = pw.CharField(max_length=320, null=True)  # the address of ours the customer wrote to
     created_at = UtcDateTimeField(index=True)
     updated_at = UtcDateTimeField()
     first_response_at = UtcDateTimeField(null=True)

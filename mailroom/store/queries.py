@@ -36,7 +36,7 @@ SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the
 # Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
 def _add_ticket_columns(db: pw.Database) -> None:
     present = {c.name for c in db.get_columns("ticket")}
-    for name, kind in (("merged_into", "INTEGER"), ("language", "VARCHAR(8)")):
+    for name, kind in (("merged_into", "INTEGER"), ("language", "VARCHAR(8)"), ("address", "VARCHAR(320)")):
         if name not in present:
             db.execute_sql(f"ALTER TABLE ticket ADD COLUMN {name} {kind}")
 

@@ -247,3 +247,11 @@ def test_no_reply_addresses(address, expected):
 )
 def test_addresses_that_may_get_automatic_mail(address):
     assert no_reply_reason(address, SUPPORT) is None
+
+
+def test_every_address_of_ours_is_known_to_the_loop_guard() -> None:
+    ours = (SUPPORT, "billing@example.com")
+    looped = mail(("X-Loop", "billing@example.com"))
+    assert automatic_mail_reason(looped, ours, ()) == "X-Loop names billing@example.com"
+    assert automatic_mail_reason(looped, SUPPORT, ()) is None
+    assert no_reply_reason("billing+csat-x-good@example.com", ours) == "billing+csat-x-good@example.com is the support address"
