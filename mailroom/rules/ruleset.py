@@ -9,14 +9,9 @@ from typing import Any
 
 from mailroom.errors import RulesError
 from mailroom.mail.addresses import Ours, is_support
-from mailroom.rules.conditions import (
-    AddressPatterns,
-    Condition,
-    domain_gate,
-    language_codes,
-    read_condition,
-)
+from mailroom.rules.conditions import Condition, domain_gate, language_codes, read_condition
 from mailroom.rules.inline import InlineTest, read_tests
+from mailroom.rules.patterns import AddressPatterns
 from mailroom.rules.policies import (
     Team,
     read_calendars,
