@@ -170,7 +170,8 @@ def _fields(lines: list[str], start: int) -> tuple[dict[str, str], int]:
     while index < len(lines) and index < start + 2 and not lines[index].strip():
         index += 1
     fields: dict[str, str] = {}
-    while index < len(lines) and len(fields) < MAX_FIELDS:
+    last = min(len(lines), index + MAX_FIELDS)  # bounded by lines, not fields: a run of From lines ends too
+    while index < last:
         kind, value = _field(lines[index])
         if kind is None:
             break
