@@ -109,6 +109,11 @@ def agent_mail(ctx: Context, ticket: Ticket, row: Message, message: Inbound) -> 
     apply_commands(ctx, ticket, block, message.from_addr)
 
 
+def command_block(ctx: Context, text: str) -> CommandBlock:
+    """The `#` command lines at the top of an engineer's text, checked as for a reply."""
+    return _checked(ctx, parse_commands(text, ctx.rules.teams.keys()), None)
+
+
 def _checked(ctx: Context, block: CommandBlock, ticket: Ticket | None) -> CommandBlock:
     """The block, refused whole when `#assign` names anyone but an agent (their mail would follow)
     or `#merge` names a ticket this one cannot be merged into."""

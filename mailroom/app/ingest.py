@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from mailroom.app import agents, surveys, tickets
+from mailroom.app import agents, forwards, surveys, tickets
 from mailroom.app.context import Context
 from mailroom.mail.loops import automatic_mail_reason, is_out_of_office
 from mailroom.mail.message import Inbound
@@ -142,6 +142,12 @@ def _apply(
                 agents.refused_agent_mail(ctx, ticket, row, message, refused)
             tickets.customer_followup(ctx, ticket, row, message, machine)
         return Ingested("stored", ticket.id, threading.reason)
+    if not imported and not machine and sender.agent_address:
+        handled, opened = forwards.forwarded(
+            ctx, row, message, proven=is_agent, refused=refused, keep=lambda original: _kept(ctx, original, key, place)
+        )
+        if handled:
+            return Ingested("stored", opened.id if opened else None, "engineer's forward of a customer's mail")
     if not imported and (is_agent or refused):
         handled, opened = agents.agent_opens(ctx, row, message, proven=is_agent, refused=refused)
         if handled:
@@ -193,6 +199,12 @@ def store_message(
             message=row, filename=part.filename, content_type=part.content_type, size=part.size, sha256=digest
         )
     return row
+
+
+def _kept(ctx: Context, original: Inbound, key: str, place: Placement) -> Message:
+    """A forwarded customer's mail stored as a message of its own, its attachments' bytes kept."""
+    derived = hashlib.sha256(f"forwarded in {key}".encode()).hexdigest()
+    return store_message(original, derived, Placement(place.mailbox), None, _keep_attachments(ctx, original))
 
 
 def _digest(content: bytes | None) -> str | None:

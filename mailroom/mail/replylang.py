@@ -177,3 +177,61 @@ ORIGINAL_PHRASES = _alternatives(_phrases("original"))
 MOBILE_STARTS = _alternatives(_phrases("mobile"))
 FROM_FIELDS = _alternatives(_fields("from"))
 OTHER_FIELDS = _alternatives(_fields("sent") | _fields("to") | _fields("cc") | _fields("subject") | _fields("date"))
+
+
+@dataclass(frozen=True)
+class Forwarding:
+    """How one language's clients mark a forwarded mail."""
+
+    code: str
+    prefixes: tuple[str, ...] = ()  # subject prefixes of a forward, without the colon ("Fwd", "WG")
+    markers: tuple[str, ...] = ()  # the line that opens a forwarded mail only, never a reply's quote
+
+
+# Phrases that open a reply's quote as well ("Original Message") are the Language rows' `original`:
+# with those, only a forward's subject prefix makes the mail a forward.
+FORWARDINGS: tuple[Forwarding, ...] = (
+    Forwarding("en", ("Fwd", "Fw", "Forward"), ("Forwarded message", "Begin forwarded message")),
+    Forwarding("de", ("WG", "Wtrlt"), ("Weitergeleitete Nachricht", "Anfang der weitergeleiteten Nachricht",
+                                     "Weitergeleitete E-Mail")),
+    Forwarding("fr", ("TR", "Trans"), ("Message transféré", "Début du message réexpédié", "Début du message transféré",
+                                     "Courriel transféré")),
+    Forwarding("es", ("RV", "Reenv", "Reenviar"), ("Mensaje reenviado", "Inicio del mensaje reenviado",
+                                                 "Comienza el mensaje reenviado")),
+    Forwarding("it", ("I", "Inoltro", "Inol"), ("Messaggio inoltrato", "Inizio messaggio inoltrato")),
+    Forwarding("pt", ("ENC", "Encaminhar"), ("Mensagem encaminhada", "Início da mensagem reencaminhada",
+                                           "Início da mensagem encaminhada")),
+    Forwarding("nl", ("Doorst", "Dr"), ("Doorgestuurd bericht", "Begin doorgestuurd bericht")),
+    Forwarding("pl", ("PD", "Prześlij dalej"), ("Przekazana wiadomość", "Początek przekazywanej wiadomości",
+                                              "Przekazywana wiadomość")),
+    Forwarding("sv", ("VB", "VS"), ("Vidarebefordrat meddelande", "Början på vidarebefordrat brev")),
+    Forwarding("da", ("VS", "Videresend"), ("Videresendt meddelelse", "Start på videresendt besked")),
+    Forwarding("no", ("VS", "Videresend"), ("Videresendt melding", "Begynnelse på videresendt melding")),
+    Forwarding("fi", ("VL", "ED"), ("Välitetty viesti", "Välitetty viesti alkaa")),
+    Forwarding("cs", ("PŘ", "Fwd"), ("Přeposlaná zpráva", "Začátek přeposílané zprávy")),
+    Forwarding("hu", ("TOV", "Továbbítás"), ("Továbbított üzenet", "Továbbított levél kezdete")),
+    Forwarding("ro", ("Redirecționare",), ("Mesaj redirecționat",)),
+    Forwarding("tr", ("İLT", "ILT"), ("İletilen mesaj", "İletilen ileti başlangıcı")),
+    Forwarding("el", ("ΠΡΘ",), ("Προωθημένο μήνυμα",)),
+    Forwarding("ru", ("Пересл", "FW"), ("Пересылаемое сообщение", "Пересланное сообщение",
+                                      "Начало переадресованного сообщения")),
+    Forwarding("uk", ("Пересл",), ("Переслане повідомлення",)),
+    Forwarding("zh", ("转发", "轉寄", "转寄"), ("转发的邮件", "轉寄的郵件", "转发邮件")),
+    Forwarding("ja", ("転送",), ("転送されたメッセージ", "転送メッセージ")),
+    Forwarding("ko", ("전달",), ("전달된 메시지",)),
+    Forwarding("he", ("הועבר",), ("הודעה שהועברה",)),
+    Forwarding("ar", ("إعادة توجيه",), ("رسالة معاد توجيهها",)),
+    Forwarding("id", ("Tsn",), ("Pesan terusan",)),
+    Forwarding("vi", ("Chuyển tiếp",), ("Thư đã chuyển tiếp",)),
+)
+
+FORWARD_PREFIXES = _alternatives({p for f in FORWARDINGS for p in f.prefixes})
+FORWARD_MARKERS = frozenset(m.casefold() for f in FORWARDINGS for m in f.markers)
+ORIGINAL_MARKERS = frozenset(o.casefold() for language in LANGUAGES for o in language.original) - FORWARD_MARKERS
+# Each header field name of a quoted header block, in every language, to what it names.
+HEADER_FIELDS = {
+    name.casefold(): kind
+    for kind in ("from", "sent", "date", "to", "cc", "subject")
+    for language in reversed(LANGUAGES)
+    for name in language.header.get(kind, ())
+} | {"reply-to": "reply-to", "message-id": "message-id"}

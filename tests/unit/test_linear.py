@@ -115,3 +115,21 @@ def test_a_whole_mail_with_a_giant_header_parses_in_linear_time(unit: str, name:
         raw = f"From: a@example.org\r\n{name}: {text}\r\nSubject: hi\r\n\r\nbody\r\n".encode("utf-8", "replace")
         return parse(raw.replace(b"\n", b"\n ").replace(b"\r\n \r\n", b"\r\n\r\n"), ARRIVED)
     _linear(whole, unit)
+
+
+FORWARD_PIECES = st.sampled_from([
+    "From: ", "Von: ", "Subject: ", "Date: ", "---------- Forwarded message ---------", "Begin forwarded message:",
+    "________________________________", "<a@b.c>", "[mailto:", "\n", "> ", " ", "-", ":", "Fwd: ", "a",
+])
+
+
+@PROPERTY
+@given(st.lists(FORWARD_PIECES, min_size=1, max_size=6).map("".join))
+@example("From: a <a@b.c>\n")  # a From line on every line: each looks ahead a bounded few lines only
+def test_forwards_are_found_in_linear_time(unit: str) -> None:
+    from dataclasses import replace
+
+    from mailroom.mail.forward import find
+
+    base = parse(b"From: e@example.com\r\nSubject: Fwd: x\r\n\r\nx\r\n", ARRIVED)
+    _linear(lambda text: find(replace(base, subject="Fwd: " + text[:900], text=text)), unit)
