@@ -29,7 +29,7 @@ SMALL, LARGE = 100_000, 1_000_000
 # Units that hit the places a backtracking regex or a rescan would: separators, quotes, brackets.
 PIECES = st.sampled_from([
     "a", "=", ";", '"', "(", ")", "\\", " ", "\n", "> ", "#", "@", "<", ">", ".", "/", "=?utf-8?q?", "?=",
-    "<div>", "<blockquote>", '<div id="divRplyFwdMsg">', '<div class="gmail_quote">', "</div>", "<hr>", "On Monday wrote:", "dkim", "header.d", ",", "[Support #", "]", "x" * 7,
+    "<div>", "<blockquote>", "Sent from my iPhone", " wrote", "<a@b.c>:", "__", '<div id="divRplyFwdMsg">', '<div class="gmail_quote">', "</div>", "<hr>", "On Monday wrote:", "dkim", "header.d", ",", "[Support #", "]", "x" * 7,
 ])
 UNITS = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 ARRIVED = datetime(2026, 12, 1, tzinfo=UTC)
