@@ -35,6 +35,7 @@ _ENDS_WITH_SENDER = re.compile(r"<[^\s<>@]+@[^\s<>@]+>[ \t]*[:：]$")
 # The "-- " delimiter (many clients trim its space), an em-dash rule, a mailing list's "__".
 _DELIMITER = re.compile(r"--|[—–]{1,20}")
 _FOOTER_RULE = re.compile(r"_{2,}")
+_CLAUSE = re.compile(r",\s+(\w)")
 # Outlook's header block: a From line followed by Sent/Date/To/Subject lines, in the client's
 # language, plain or bold (`**From:**` after HTML conversion).
 _FROM_LINE = re.compile(rf"[ \t>]*\**(?:{replylang.FROM_FIELDS})\**{_END}", re.IGNORECASE)
@@ -62,6 +63,12 @@ def new_text(text: str) -> str:
         start = answers[0] - 1 if answers[0] > 0 and segments[answers[0] - 1][0] else answers[0]
         kept = [line for _, body in segments[start : answers[-1] + 1] for line in body]
     return _trimmed(kept)
+
+
+def is_attribution_line(text: str) -> bool:
+    """True when one line (as a client writes it atop a quote) reads as "On … wrote:"."""
+    line = " ".join(text.split())
+    return 0 < len(line) <= 1000 and _attribution_span([line], 0) == 1
 
 
 def _segments(lines: list[str]) -> list[tuple[bool, list[str]]]:
@@ -128,8 +135,11 @@ def _without_mobile_signature(body: list[str]) -> list[str]:
 
 def _is_mobile_signature(line: str) -> bool:
     """True for "Sent from my iPhone" and its kin; not for a sentence that starts the same way."""
-    bare = line.strip()
-    if len(line) > 100 or ", " in bare or bare.endswith("."):
+    if len(line) > 100:
+        return False
+    # "Sent from my desk, is much easier …" goes on in lower case: a sentence, not a signature.
+    clause = _CLAUSE.search(line.strip().split(". ", 1)[0])
+    if clause and clause.group(1).islower():
         return False
     return _MOBILE_SIGNATURE.fullmatch(line) is not None
 
@@ -163,7 +173,7 @@ def _history_start(lines: list[str]) -> int:
         span = _attribution_span(lines, index)
         if span and not _next_is_quote(lines, index + span):
             return index  # an attribution over unquoted history (Outlook's plain-text reply)
-        if _is_mobile_signature(line) and _stands_alone(lines, index):
+        if _is_mobile_signature(line) and not bare.endswith(".") and _stands_alone(lines, index):
             return index  # a phone's signature closes the answer; its client puts the history below
     return len(lines)
 

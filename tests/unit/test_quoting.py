@@ -111,3 +111,8 @@ def test_a_header_block_takes_the_separators_above_it():
     text = ("Restarted, try now.\n\n====\n\nMessage du : 12/12/2016 13:20\nDe : Bob <bob@customer.org>\n"
             "A : support@example.com\nSujet : Panne\n\nIt is down again.\n")
     assert new_text(text) == "Restarted, try now."
+
+
+def test_a_phone_signature_of_two_sentences_is_removed():
+    text = "Restarted, try now.\n\nSent from my Android device with K-9 Mail. Please excuse my brevity.\n"
+    assert new_text(text) == "Restarted, try now."
