@@ -173,7 +173,7 @@ def _history_start(lines: list[str]) -> int:
         span = _attribution_span(lines, index)
         if span and not _next_is_quote(lines, index + span):
             return index  # an attribution over unquoted history (Outlook's plain-text reply)
-        if _is_mobile_signature(line) and not bare.endswith(".") and _stands_alone(lines, index):
+        if _is_mobile_signature(line) and _names_a_device(line) and _stands_alone(lines, index):
             return index  # a phone's signature closes the answer; its client puts the history below
     return len(lines)
 
@@ -197,6 +197,12 @@ def _is_dashed_attribution(line: str) -> bool:
         return False
     inner = found.group(1)
     return _ATTRIBUTION_WORD.search(inner) is not None and any(ch.isdigit() for ch in inner)
+
+
+def _names_a_device(line: str) -> bool:
+    """True when a phone signature names the device or app ("Sent from my …", "… Outlook für Android")."""
+    bare = f" {line.strip()} "
+    return not bare.rstrip().endswith(".") and any(word.lower() in bare.lower() for word in replylang.DEVICES)
 
 
 def _stands_alone(lines: list[str], index: int) -> bool:

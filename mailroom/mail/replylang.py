@@ -159,6 +159,15 @@ LANGUAGES: tuple[Language, ...] = (
 )
 
 
+# Words of a phone signature that no sentence of an answer is likely to hold with it: where such a
+# signature stands as a paragraph of its own, the client's history follows it.
+DEVICES: tuple[str, ...] = (
+    " my ", "iPhone", "iPad", "Android", "BlackBerry", "Outlook", "Samsung", "Galaxy", "Huawei", "Xiaomi",
+    "Pixel", "Windows", "Mail", "mobile", "Handy", "meinem", "téléphone", "mon ", "móvil", "celular",
+    "cellulare", "telefon", "телефон", "смартфон", "K-9",
+)
+
+
 def _alternatives(phrases: set[str]) -> str:
     """A regex alternation of literal phrases, longest first (so "a écrit" wins over "écrit")."""
     return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))

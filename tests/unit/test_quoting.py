@@ -116,3 +116,8 @@ def test_a_header_block_takes_the_separators_above_it():
 def test_a_phone_signature_of_two_sentences_is_removed():
     text = "Restarted, try now.\n\nSent from my Android device with K-9 Mail. Please excuse my brevity.\n"
     assert new_text(text) == "Restarted, try now."
+
+
+def test_a_short_paragraph_starting_like_a_signature_but_naming_no_device_keeps_what_follows():
+    text = "The label is printed.\n\nSent via DHL\n\nThe parcel leaves today.\n"
+    assert new_text(text) == text.rstrip("\n")
