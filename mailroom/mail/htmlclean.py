@@ -12,7 +12,7 @@ import re
 import nh3
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from mailroom.mail.htmlquote import without_history
+from mailroom.mail.htmlquote import too_deep, without_history
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt",
@@ -36,7 +36,10 @@ _CID = re.compile(r"""\bsrc\s*=\s*["']?cid:([^"'\s>]+)""", re.IGNORECASE)
 
 def answer_html(markup: str) -> str:
     """The engineer's own HTML, safe to send on: "" when nothing of it shows."""
-    html = _without_commands(without_history(markup))
+    if too_deep(markup):  # read as text only: an HTML5 tree of it would cost time with its square
+        return ""
+    # Commands first: a command line above a bottom-posted answer must not make it look interleaved.
+    html = without_history(_without_commands(markup))
     clean = nh3.clean(
         html,
         tags=_TAGS,

@@ -14,6 +14,8 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from mailroom.mail.quoting import is_attribution_line
+
 # Containers whose whole content is the quoted mail, written without a <blockquote>.
 _QUOTE_CONTAINERS = (
     "div.yahoo_quoted", "div[id^=yahoo_quoted]", 'div[data-marker="__QUOTED_TEXT__"]', "div.zmail_extra",
@@ -29,10 +31,13 @@ _HISTORY_STARTS = (
     "div#x_appendonsend",
 )
 _NEVER_SHOWN = ("script", "style", "head", "title", "template")
+# Signatures the clients mark: not new text, so not relayed (the plain reading cuts them at "-- ").
+_SIGNATURES = ("pre.moz-signature", "div.moz-signature", "span.gmail_signature_prefix", "div.gmail_signature")
 # An HTML5 tree builder checks the open elements for each tag, so nesting thousands deep costs
 # time with the square of the markup. No client nests that deep; such markup is read as text.
 MAX_DEPTH = 500
 _TRAILING_QUOTES = 5
+_ATTRIBUTION_MAX = 1000  # longer than any "On … wrote:" line a client writes
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]{0,20})[^<>]{0,2000}?(/?)>")
 _NOT_NESTING = frozenset({
     "br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param",
@@ -42,7 +47,7 @@ _NOT_NESTING = frozenset({
 
 def mark_history(markup: str) -> str:
     """The HTML with quotes as <blockquote>, attribution lines dropped and appended history cut."""
-    if _too_deep(markup):
+    if too_deep(markup):
         return markup
     try:
         tree = LexborHTMLParser(markup)
@@ -60,18 +65,20 @@ def mark_history(markup: str) -> str:
     for selector in _QUOTE_CONTAINERS:
         for node in root.css(selector):
             _as_blockquote(node)
+    for quote in root.css("blockquote"):
+        _drop_attribution(quote)
     return root.html or ""
 
 
 def without_history(markup: str) -> str:
     """The HTML of what the engineer wrote: quotes after the last text and appended history removed."""
-    if _too_deep(markup):
+    if too_deep(markup):
         return ""
     tree = LexborHTMLParser(mark_history(markup))
     root = tree.body or tree.root
     if root is None:
         return ""
-    for tag in _NEVER_SHOWN:
+    for tag in (*_NEVER_SHOWN, *_SIGNATURES):
         for node in root.css(tag):
             node.decompose()
     # A quote after the last text is history; one between answers is what they answer. A few
@@ -81,10 +88,69 @@ def without_history(markup: str) -> str:
         if quote is None:
             break
         quote.decompose()
+    # Quotes with the answer on one side only (bottom-posted) are history too; quotes between
+    # answers are what they answer, kept — as quoting.new_text reads the plain text.
+    quotes = _outermost_quotes(root)
+    if quotes and _answer_runs(root, quotes) <= 1:
+        for quote in quotes:
+            quote.decompose()
     return root.inner_html or ""
 
 
-def _too_deep(markup: str) -> bool:
+def _drop_attribution(quote: LexborNode) -> None:
+    """Remove the "On … wrote:" line Apple Mail and iOS write as a quote's first line."""
+    item = quote.child
+    while item is not None and item.tag != "blockquote" and not _shown_text(item).strip():
+        item = item.next
+    if item is None or item.tag == "blockquote":
+        return
+    first = _shown_text(item)
+    if len(first) <= _ATTRIBUTION_MAX and is_attribution_line(first):
+        item.decompose()
+
+
+def _shown_text(node: LexborNode) -> str:
+    """The text a node shows, read no further than an attribution line can be long."""
+    if node.is_text_node:
+        return node.text_content or ""
+    parts: list[str] = []
+    size = 0
+    for item in node.traverse(include_text=True):  # lazily: a long quote is not read to its end
+        if item.is_text_node:
+            parts.append(item.text_content or "")
+            size += len(parts[-1])
+            if size > _ATTRIBUTION_MAX:
+                break
+    return "".join(parts)
+
+
+def _outermost_quotes(root: LexborNode) -> list[LexborNode]:
+    """The <blockquote> elements under root that no other <blockquote> holds."""
+    outermost = []
+    for quote in root.css("blockquote"):
+        current = quote.parent
+        while current is not None and current.mem_id != root.mem_id and current.tag != "blockquote":
+            current = current.parent
+        if current is None or current.tag != "blockquote":
+            outermost.append(quote)
+    return outermost
+
+
+def _answer_runs(root: LexborNode, quotes: list[LexborNode]) -> int:
+    """How many runs of shown text outside the quotes there are, quotes separating them."""
+    quoted = {node.mem_id for quote in quotes for node in quote.traverse(include_text=True)}
+    runs, in_answer = 0, False
+    for node in root.traverse(include_text=True):
+        if not ((node.is_text_node and (node.text_content or "").strip()) or node.tag == "img"):
+            continue
+        if node.mem_id in quoted:
+            in_answer = False
+        elif not in_answer:
+            runs, in_answer = runs + 1, True
+    return runs
+
+
+def too_deep(markup: str) -> bool:
     """True when elements nest deeper than MAX_DEPTH (counted in one pass over the tags)."""
     # A closing tag counts only against an open element of its name: a stray </div> closes
     # nothing in an HTML5 tree, so it must not hide the <blockquote> opened after it.

@@ -24,6 +24,18 @@ _ORIGINAL_MESSAGE = re.compile(
     rf"[ \t>]*-{{2,}}[ \t]*(?:{replylang.ORIGINAL_PHRASES})[ \t]*-{{2,}}[ \t]*", re.IGNORECASE
 )
 _RULE = re.compile(r"[ \t]*_{10,}[ \t]*")
+# A line of a separator drawn above a header block: dashes, underscores, equals signs, stars.
+_SEPARATOR = re.compile(r"[ \t]*(?:-{3,}|_{3,}|={3,}|\*{3,})[ \t]*")
+# Zoho's attribution between dashes: "---- On Wed, 24 Feb 2021 … john@example.com wrote ----".
+_DASHED = re.compile(r"[ \t>]*-{2,}[ \t]*(\S.{0,300}?)[ \t]*-{2,}[ \t]*")
+# An attribution without its colon ("… <john@example.com> wrote"): the verb ends the line.
+_ENDS_WITH_WORD = re.compile(rf"(?:{replylang.ATTRIBUTION_WORDS})[ \t]*$", re.IGNORECASE)
+# "30.09.2017, 18.30, "John" <john@example.com>:" — a date and a sender, no verb.
+_ENDS_WITH_SENDER = re.compile(r"<[^\s<>@]+@[^\s<>@]+>[ \t]*[:：]$")
+# The "-- " delimiter (many clients trim its space), an em-dash rule, a mailing list's "__".
+_DELIMITER = re.compile(r"--|[—–]{1,20}")
+_FOOTER_RULE = re.compile(r"_{2,}")
+_CLAUSE = re.compile(r",\s+(\w)")
 # Outlook's header block: a From line followed by Sent/Date/To/Subject lines, in the client's
 # language, plain or bold (`**From:**` after HTML conversion).
 _FROM_LINE = re.compile(rf"[ \t>]*\**(?:{replylang.FROM_FIELDS})\**{_END}", re.IGNORECASE)
@@ -53,6 +65,12 @@ def new_text(text: str) -> str:
     return _trimmed(kept)
 
 
+def is_attribution_line(text: str) -> bool:
+    """True when one line (as a client writes it atop a quote) reads as "On … wrote:"."""
+    line = " ".join(text.split())
+    return 0 < len(line) <= 1000 and _attribution_span([line], 0) == 1
+
+
 def _segments(lines: list[str]) -> list[tuple[bool, list[str]]]:
     """(quoted, lines) runs; attribution lines dropped; blank lines stay with the run they follow."""
     segments: list[tuple[bool, list[str]]] = []
@@ -63,7 +81,7 @@ def _segments(lines: list[str]) -> list[tuple[bool, list[str]]]:
         if span:
             index += span
             continue
-        quoted = bool(_QUOTE.match(line))
+        quoted = bool(_QUOTE.match(line)) or _is_wrapped_quote(lines, index)
         if segments and (not line.strip() or segments[-1][0] == quoted):
             segments[-1][1].append(line)
         else:
@@ -72,18 +90,37 @@ def _segments(lines: list[str]) -> list[tuple[bool, list[str]]]:
     return segments
 
 
+def _is_wrapped_quote(lines: list[str], index: int) -> bool:
+    """True for the tail of a long quoted line that a client wrapped without its ">" marker."""
+    if index == 0 or index + 1 >= len(lines) or not lines[index].strip():
+        return False
+    before, after = lines[index - 1].rstrip(), lines[index + 1]
+    if not (_QUOTE.match(before) and _QUOTE.match(after)) or len(before) < 60:
+        return False
+    # A sentence that ended above is answered below; a cut one, or a lower-case start, goes on.
+    return before[-1] not in ".?!:" or lines[index].lstrip()[:1].islower()
+
+
 def _without_signature(segments: list[tuple[bool, list[str]]]) -> list[tuple[bool, list[str]]]:
-    """Segments up to a "-- " delimiter, and without a mobile signature ending a text segment."""
+    """Segments up to a signature delimiter, and without a mobile signature ending a text segment."""
     out: list[tuple[bool, list[str]]] = []
-    for quoted, body in segments:
+    for position, (quoted, body) in enumerate(segments):
         if not quoted:
+            last = position == len(segments) - 1
             for index, line in enumerate(body):
-                if line.rstrip() == "--":  # the "-- " delimiter; many clients trim its space
-                    out.append((quoted, body[:index]))
+                if _DELIMITER.fullmatch(line.rstrip()) or last and _is_footer(body, index):
+                    out.append((quoted, _without_mobile_signature(body[:index])))
                     return out
             body = _without_mobile_signature(body)
         out.append((quoted, body))
     return out
+
+
+def _is_footer(body: list[str], index: int) -> bool:
+    """True for a mailing list's footer: a line of underscores and at most six short lines to the end."""
+    if not _FOOTER_RULE.fullmatch(body[index].strip()) or len(body) - index > 12:
+        return False
+    return sum(1 for line in body[index + 1 :] if line.strip()) <= 6
 
 
 def _without_mobile_signature(body: list[str]) -> list[str]:
@@ -91,9 +128,20 @@ def _without_mobile_signature(body: list[str]) -> list[str]:
     end = len(body)
     while end and not body[end - 1].strip():
         end -= 1
-    if end and len(body[end - 1]) <= 100 and _MOBILE_SIGNATURE.fullmatch(body[end - 1]):
+    if end and _is_mobile_signature(body[end - 1]):
         return body[: end - 1]
     return body
+
+
+def _is_mobile_signature(line: str) -> bool:
+    """True for "Sent from my iPhone" and its kin; not for a sentence that starts the same way."""
+    if len(line) > 100:
+        return False
+    # "Sent from my desk, is much easier …" goes on in lower case: a sentence, not a signature.
+    clause = _CLAUSE.search(line.strip().split(". ", 1)[0])
+    if clause and clause.group(1).islower():
+        return False
+    return _MOBILE_SIGNATURE.fullmatch(line) is not None
 
 
 def _has_words(lines: list[str]) -> bool:
@@ -117,13 +165,51 @@ def _history_start(lines: list[str]) -> int:
             continue
         bare = line.strip()
         if bare[:1] in "-_" and (_ORIGINAL_MESSAGE.fullmatch(line) or _rule_before_headers(lines, index)):
+            return _with_separators(lines, index)
+        if bare[:1] == "-" and _is_dashed_attribution(line):
             return index
         if _FROM_LINE.match(line) and _is_header_block(lines, index):
-            return index
+            return _with_separators(lines, index)
         span = _attribution_span(lines, index)
         if span and not _next_is_quote(lines, index + span):
             return index  # an attribution over unquoted history (Outlook's plain-text reply)
+        if _is_mobile_signature(line) and _names_a_device(line) and _stands_alone(lines, index):
+            return index  # a phone's signature closes the answer; its client puts the history below
     return len(lines)
+
+
+def _with_separators(lines: list[str], index: int) -> int:
+    """The start of history moved up over the separators and header lines drawn above it."""
+    start = index
+    for before in range(index - 1, max(index - 8, -1), -1):
+        line = lines[before]
+        if _SEPARATOR.fullmatch(line) or _HEADER_LINE.match(line):
+            start = before
+        elif line.strip():
+            break
+    return start
+
+
+def _is_dashed_attribution(line: str) -> bool:
+    """True for an attribution set between dashes, as Zoho writes it."""
+    found = _DASHED.fullmatch(line)
+    if not found:
+        return False
+    inner = found.group(1)
+    return _ATTRIBUTION_WORD.search(inner) is not None and any(ch.isdigit() for ch in inner)
+
+
+def _names_a_device(line: str) -> bool:
+    """True when a phone signature names the device or app ("Sent from my …", "… Outlook für Android")."""
+    bare = f" {line.strip()} "
+    return not bare.rstrip().endswith(".") and any(word.lower() in bare.lower() for word in replylang.DEVICES)
+
+
+def _stands_alone(lines: list[str], index: int) -> bool:
+    """True when the line is a paragraph of its own, with more text below it."""
+    before = index == 0 or not lines[index - 1].strip()
+    after = index + 1 < len(lines) and not lines[index + 1].strip()
+    return before and after
 
 
 def _attribution_span(lines: list[str], index: int) -> int:
@@ -132,26 +218,39 @@ def _attribution_span(lines: list[str], index: int) -> int:
         last = index + extra
         if last >= len(lines) or (extra and not lines[last].strip()):
             return 0
-        if not lines[last].rstrip().endswith((":", "：")):
+        end = lines[last].rstrip()
+        colon = end.endswith((":", "："))
+        if not colon and not _ENDS_WITH_WORD.search(end[-40:]):
             continue
+        if extra and not _may_open(lines[index]):
+            return 0  # "Hi," above "On … wrote:" is the answer's first line, not the attribution's
         window = " ".join(line.lstrip("> \t") for line in lines[index : last + 1]).strip()
-        if len(window) > 1000 or _QUOTE.match(lines[last]) and not _QUOTE.match(lines[index]):
+        broken = end.strip() == ">:"  # Gmail wrapping "<a@b.c>:" puts the ">:" on a quoted line
+        if len(window) > 1000 or _QUOTE.match(lines[last]) and not _QUOTE.match(lines[index]) and not broken:
             return 0
-        if _is_attribution(window, _next_is_quote(lines, last + 1)):
+        if _is_attribution(window, _next_is_quote(lines, last + 1), colon):
             return extra + 1
     return 0
 
 
-def _is_attribution(window: str, quote_follows: bool) -> bool:
+def _may_open(line: str) -> bool:
+    """True when a line can begin an attribution wrapped over lines: it has a date, a sender or the verb."""
+    return any(ch.isdigit() for ch in line) or "@" in line or _ATTRIBUTION_WORD.search(line) is not None
+
+
+def _is_attribution(window: str, quote_follows: bool, colon: bool = True) -> bool:
     """True when a line ending in ":" reads as "On <date>, <name> wrote:" in some language."""
     has_word = _ATTRIBUTION_WORD.search(window) is not None
     has_date = any(ch.isdigit() for ch in window)
     has_address = _ADDRESS.search(window) is not None
+    if not colon:  # "… <a@b.c> wrote" without its colon: all three, wherever it stands
+        return has_word and has_date and has_address
     if quote_follows:
         # Above a quote: the verb, or a date with a sender (Gmail's "2026年12月1日 … <a@b>:").
         return has_word and (has_date or has_address or len(window) < 200) or (has_date and has_address)
-    # Above unquoted text, prose is likelier: it must have the verb, a date and a sender.
-    return has_word and has_date and has_address
+    # Above unquoted text, prose is likelier: the verb, a date and a sender, or a date and a sender
+    # that ends the line ("30.09.2017, 18.30, "John" <john@example.com>:").
+    return has_date and (has_word and has_address or _ENDS_WITH_SENDER.search(window) is not None)
 
 
 def _next_is_quote(lines: list[str], start: int) -> bool:

@@ -28,7 +28,7 @@ LANGUAGES: tuple[Language, ...] = (
     Language("en", ("wrote", "writes", "said"), ("Original Message", "Forwarded message", "Original message"),
              {"from": ("From",), "sent": ("Sent",), "to": ("To",), "cc": ("Cc",), "subject": ("Subject",),
               "date": ("Date",)},
-             ("Sent from my", "Sent from Mail for", "Sent from Outlook", "Sent from Yahoo Mail", "Get Outlook for",
+             ("Sent from my", "Sent from", "Sent from Mail for", "Sent from Outlook", "Sent from Yahoo Mail", "Get Outlook for",
               "Sent with Proton Mail", "Sent from ProtonMail", "Sent via", "Sent from Gmail")),
     Language("de", ("schrieb", "geschrieben"), ("Ursprüngliche Nachricht", "Weitergeleitete Nachricht",
                                               "Originalnachricht"),
@@ -36,9 +36,9 @@ LANGUAGES: tuple[Language, ...] = (
               "date": ("Datum",)},
              ("Von meinem", "Gesendet von meinem", "Gesendet von", "Holen Sie sich Outlook für", "Von Outlook für")),
     Language("fr", ("a écrit", "écrit"), ("Message d'origine", "Message transféré", "Message original"),
-             {"from": ("De",), "sent": ("Envoyé", "Envoyé le"), "to": ("À", "A"), "cc": ("Cc",),
-              "subject": ("Objet",), "date": ("Date",)},
-             ("Envoyé de mon", "Envoyé depuis mon", "Obtenir Outlook pour", "Télécharger Outlook pour")),
+             {"from": ("De",), "sent": ("Envoyé", "Envoyé le"), "to": ("À", "A"), "cc": ("Cc", "Copie à"),
+              "subject": ("Objet", "Sujet"), "date": ("Date", "Message du")},
+             ("Envoyé de mon", "Envoyé depuis mon", "Envoyé à partir de", "Obtenir Outlook pour", "Télécharger Outlook pour")),
     Language("es", ("escribió",), ("Mensaje original", "Mensaje reenviado"),
              {"from": ("De",), "sent": ("Enviado", "Enviado el"), "to": ("Para",), "cc": ("CC",),
               "subject": ("Asunto",), "date": ("Fecha",)},
@@ -64,7 +64,7 @@ LANGUAGES: tuple[Language, ...] = (
              {"from": ("Från",), "sent": ("Skickat",), "to": ("Till",), "cc": ("Kopia",), "subject": ("Ämne",),
               "date": ("Datum",)},
              ("Skickat från min", "Skickat från", "Hämta Outlook för")),
-    Language("da", ("skrev",), ("Oprindelig meddelelse", "Videresendt meddelelse"),
+    Language("da", ("skrev",), ("Oprindelig meddelelse", "Oprindelig besked", "Videresendt meddelelse"),
              {"from": ("Fra",), "sent": ("Sendt",), "to": ("Til",), "cc": ("Cc",), "subject": ("Emne",),
               "date": ("Dato",)},
              ("Sendt fra min", "Hent Outlook til")),
@@ -156,6 +156,15 @@ LANGUAGES: tuple[Language, ...] = (
              ("ارسال شده از",)),
     Language("hi", ("ने लिखा",), ("मूल संदेश",), {"from": ("प्रेषक",), "to": ("प्रति",), "subject": ("विषय",)},
              ("मेरे iPhone से भेजा गया",)),
+)
+
+
+# Words of a phone signature that no sentence of an answer is likely to hold with it: where such a
+# signature stands as a paragraph of its own, the client's history follows it.
+DEVICES: tuple[str, ...] = (
+    " my ", "iPhone", "iPad", "Android", "BlackBerry", "Outlook", "Samsung", "Galaxy", "Huawei", "Xiaomi",
+    "Pixel", "Windows", "Mail", "mobile", "Handy", "meinem", "téléphone", "mon ", "móvil", "celular",
+    "cellulare", "telefon", "телефон", "смартфон", "K-9",
 )
 
 

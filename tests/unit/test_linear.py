@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from mailroom.errors import MailroomError
 from mailroom.mail.authresults import parse_header
 from mailroom.mail.commands import parse_commands
+from mailroom.mail.htmlclean import answer_html
 from mailroom.mail.htmlquote import mark_history
 from mailroom.mail.htmltext import decode_words, html_to_text
 from mailroom.mail.message import parse
@@ -29,7 +30,7 @@ SMALL, LARGE = 100_000, 1_000_000
 # Units that hit the places a backtracking regex or a rescan would: separators, quotes, brackets.
 PIECES = st.sampled_from([
     "a", "=", ";", '"', "(", ")", "\\", " ", "\n", "> ", "#", "@", "<", ">", ".", "/", "=?utf-8?q?", "?=",
-    "<div>", "<blockquote>", '<div id="divRplyFwdMsg">', '<div class="gmail_quote">', "</div>", "<hr>", "On Monday wrote:", "dkim", "header.d", ",", "[Support #", "]", "x" * 7,
+    "<div>", "<blockquote>", "Sent from my iPhone", " wrote", "<a@b.c>:", "__", '<div id="divRplyFwdMsg">', '<div class="gmail_quote">', "</div>", "<hr>", "On Monday wrote:", "dkim", "header.d", ",", "[Support #", "]", "x" * 7,
 ])
 UNITS = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 ARRIVED = datetime(2026, 12, 1, tzinfo=UTC)
@@ -81,6 +82,13 @@ def test_quoted_history_is_found_in_linear_time(unit: str) -> None:
 @example('<div class="gmail_quote"><blockquote type="cite">On 1 Dec wrote:')
 def test_html_history_is_marked_in_linear_time(unit: str) -> None:
     _linear(lambda markup: new_text(html_to_text(mark_history(markup))), unit)
+
+
+@PROPERTY
+@given(UNITS)
+@example('<blockquote type="cite"><div>On 1 Dec 2026, a@b.example wrote:</div>x</blockquote>y<br>')
+def test_the_html_relayed_is_cut_from_its_history_in_linear_time(unit: str) -> None:
+    _linear(answer_html, unit)
 
 
 @PROPERTY

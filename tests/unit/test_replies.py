@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.corpus import Case, cases, same
+from tests.corpus import REPLIES, Case, cases, same
 
 CASES = cases()
 EXACT = 0.97  # share of the corpus read as exactly its new text
@@ -30,5 +30,17 @@ def test_the_corpus_is_read_as_exactly_the_new_text() -> None:
 
 def test_the_corpus_spans_the_clients_and_languages_it_must() -> None:
     names = {c.name for c in CASES}
-    assert len(CASES) >= 23
+    assert len(CASES) >= 130
     assert {"gmail", "outlook_original_message", "apple_mail", "german_outlook"} <= names
+    gathered = {"crisp/email_russian", "crisp/email_finnish", "crisp/email_german_outlook", "crisp/email_zoho",
+                "crisp/email_ios_outlook_fr", "willdurand/email_zimbra_free_fr", "github/email_1_8"}
+    assert gathered <= names
+
+
+def test_every_gathered_reply_names_its_source_and_licence() -> None:
+    folders = {c.path.parent for c in CASES} - {REPLIES}
+    assert {folder.name for folder in folders} >= {"crisp", "willdurand", "github"}
+    for folder in folders:
+        source = (folder / "SOURCE.md").read_text(encoding="utf-8")
+        assert "https://github.com/" in source and "Commit:" in source, folder.name
+        assert "Permission is hereby granted" in source and "Copyright (c)" in source, folder.name
