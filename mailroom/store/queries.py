@@ -19,20 +19,31 @@ from mailroom.errors import ConfigError
 from mailroom.store import files
 from mailroom.store.models import (
     MODELS,
+    Clock,
     Event,
     Message,
     OutboxItem,
     Participant,
     Setting,
+    Ticket,
     database,
 )
 from mailroom.store.prepared import insert_row
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
+
+def _composite_indexes(db: pw.Database) -> None:
+    """Version 2: the composite indexes a year of tickets needs (lists, conversations, clocks, reports)."""
+    # create_tables(safe=True) ran just before and makes every index the models name, with
+    # IF NOT EXISTS; this step says so explicitly, so an upgrade never depends on that.
+    for model in (Ticket, Message, Event, Clock):
+        model._schema.create_indexes(safe=True)
+
+
 # Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {}
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _composite_indexes}
 
 
 class WriterSqlite(pw.SqliteDatabase):

@@ -37,6 +37,7 @@ def _ctx(tmp_path: Path) -> Context:
     support = SimpleNamespace(
         address="support@example.com", name="Example Support", ticket_tag="[Support #{id}]", lists=(),
         data_dir=tmp_path, templates=Path(__file__).resolve().parents[2] / "templates", trusted_authserv_id="",
+        spam_score_header="", spam_score_above=5.0,
     )
     settings = SimpleNamespace(
         support=support,
