@@ -39,8 +39,9 @@ class Sandbox:
 
     smtp: SmtpServer | SmtpSink
 
-    def __init__(self, poll_interval: str = "1s", sink: bool = False) -> None:
+    def __init__(self, poll_interval: str = "1s", sink: bool = False, database_url: str = "") -> None:
         self.poll_interval = poll_interval
+        self.database_url = database_url  # "" : a fresh SQLite file in the data folder
         self.folder = Path(tempfile.mkdtemp(prefix="mailroom-bench-"))
         self.dovecot = Dovecot(users=("support", BASELINE_USER))
         self.smtp = SmtpSink() if sink else SmtpServer()
@@ -54,7 +55,7 @@ class Sandbox:
             self.smtp.start()
             shutil.copy(ROOT / "rules.yaml", self.folder / "rules.yaml")
             shutil.copytree(ROOT / "templates", self.folder / "templates")
-            write_config(self.folder, self.dovecot, self.smtp)
+            write_config(self.folder, self.dovecot, self.smtp, database_url=self.database_url)
             text = self.config.read_text()
             # The test configuration polls every second; a bench may want IDLE alone to drive it.
             self.config.write_text(text.replace('poll_interval = "1s"', f'poll_interval = "{self.poll_interval}"'))
