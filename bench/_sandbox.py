@@ -19,6 +19,8 @@ from types import TracebackType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _sink import SmtpSink  # noqa: E402
+
 from mailroom.demo.dovecot import Dovecot  # noqa: E402
 from mailroom.demo.smtp import SmtpServer  # noqa: E402
 from tests.e2e.conftest import SUPPORT, TEAM, write_config  # noqa: E402
@@ -29,13 +31,20 @@ BASELINE_USER = "baseline"  # a second mailbox holding the same bytes, for the b
 
 
 class Sandbox:
-    """Dovecot (users support and baseline) and an SMTP server that records, with a mailroom.toml."""
+    """Dovecot (users support and baseline) and an SMTP server, with a mailroom.toml.
 
-    def __init__(self, poll_interval: str = "1s") -> None:
+    The SMTP server records every mail (parsed, for benches that read what was sent), or with
+    `sink=True` only counts and discards them (for throughput, so its own cost stays out of it).
+    """
+
+    smtp: SmtpServer | SmtpSink
+
+    def __init__(self, poll_interval: str = "1s", sink: bool = False, database_url: str = "") -> None:
         self.poll_interval = poll_interval
+        self.database_url = database_url  # "" : a fresh SQLite file in the data folder
         self.folder = Path(tempfile.mkdtemp(prefix="mailroom-bench-"))
         self.dovecot = Dovecot(users=("support", BASELINE_USER))
-        self.smtp = SmtpServer()
+        self.smtp = SmtpSink() if sink else SmtpServer()
         self.config = self.folder / "mailroom.toml"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
         self.env.update(MAILROOM_IMAP_PASSWORD=Dovecot.PASSWORD, MAILROOM_SECRET="bench-secret")
@@ -46,7 +55,7 @@ class Sandbox:
             self.smtp.start()
             shutil.copy(ROOT / "rules.yaml", self.folder / "rules.yaml")
             shutil.copytree(ROOT / "templates", self.folder / "templates")
-            write_config(self.folder, self.dovecot, self.smtp)
+            write_config(self.folder, self.dovecot, self.smtp, database_url=self.database_url)
             text = self.config.read_text()
             # The test configuration polls every second; a bench may want IDLE alone to drive it.
             self.config.write_text(text.replace('poll_interval = "1s"', f'poll_interval = "{self.poll_interval}"'))

@@ -131,7 +131,11 @@ class Ticket(BaseModel):
     closed_at = UtcDateTimeField(null=True)
 
     class Meta:
-        indexes = ((("status", "solved_at"), False),)  # auto-close of solved tickets
+        indexes = (
+            (("status", "solved_at"), False),  # auto-close of solved tickets
+            (("status", "created_at", "id"), False),  # `tickets list --status S`, in its order
+            (("team", "created_at"), False),  # `report --team T` over a range
+        )
 
 
 class Participant(BaseModel):
@@ -177,6 +181,7 @@ class Message(BaseModel):
             (("mailbox", "uidvalidity", "uid"), True),
             (("direction", "kind", "received_at"), False),
             (("rcpt", "kind", "received_at"), False),
+            (("ticket", "received_at", "id"), False),  # a ticket's conversation, in order
         )
 
 
@@ -199,6 +204,9 @@ class Event(BaseModel):
     action = pw.CharField(max_length=64)
     detail = pw.TextField(default="")
     data = JsonField(null=True)
+
+    class Meta:
+        indexes = ((("ticket", "at", "id"), False),)  # a ticket's audit log, in order
 
 
 class OutboxItem(BaseModel):
@@ -247,6 +255,7 @@ class Clock(BaseModel):
             (("state", "due_at"), False),
             (("state", "warn_at"), False),
             (("ticket", "metric"), False),
+            (("ticket", "state", "due_at"), False),  # a ticket's next running clock
         )
 
 

@@ -19,6 +19,7 @@ from mailroom.errors import ConfigError
 from mailroom.store import files
 from mailroom.store.models import (
     MODELS,
+    Clock,
     Event,
     Message,
     OutboxItem,
@@ -30,10 +31,19 @@ from mailroom.store.models import (
 from mailroom.store.prepared import insert_row
 from mailroom.store.search import create_search
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
+
 # Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
+def _composite_indexes(db: pw.Database) -> None:
+    """Version 4: the composite indexes a year of tickets needs (lists, conversations, clocks, reports)."""
+    # create_tables(safe=True) ran just before and makes every index the models name, with
+    # IF NOT EXISTS; this step says so explicitly, so an upgrade never depends on that.
+    for model in (Ticket, Message, Event, Clock):
+        model._schema.create_indexes(safe=True)
+
+
 def _add_ticket_columns(db: pw.Database) -> None:
     present = {c.name for c in db.get_columns("ticket")}
     for name, kind in (("merged_into", "INTEGER"), ("language", "VARCHAR(8)"), ("address", "VARCHAR(320)")):
@@ -41,7 +51,7 @@ def _add_ticket_columns(db: pw.Database) -> None:
             db.execute_sql(f"ALTER TABLE ticket ADD COLUMN {name} {kind}")
 
 
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: create_search, 3: _add_ticket_columns}
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: create_search, 3: _add_ticket_columns, 4: _composite_indexes}
 
 
 class WriterSqlite(pw.SqliteDatabase):

@@ -53,8 +53,10 @@ def create_search(db: pw.Database) -> None:
             "WHERE direction = 'inbound'"
         )
         return
+    if db.table_exists("message_search"):
+        return  # made already (an upgrade run again): its triggers keep it full
     db.execute_sql(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5("
+        "CREATE VIRTUAL TABLE message_search USING fts5("
         "subject, body, content='', tokenize='unicode61 remove_diacritics 2')"
     )
     body_new = "coalesce(nullif(new.new_text, ''), new.text, '')"

@@ -36,7 +36,8 @@ def _raw(subject: str = "Printer on fire", message_id: str = "<m1@client.example
 def _ctx(tmp_path: Path) -> Context:
     support = SimpleNamespace(
         address="support@example.com", name="Example Support", ticket_tag="[Support #{id}]", lists=(),
-        data_dir=tmp_path, templates=Path(__file__).resolve().parents[2] / "templates", trusted_authserv_id="", spam_score_header="", spam_score_above=5.0,
+        data_dir=tmp_path, templates=Path(__file__).resolve().parents[2] / "templates", trusted_authserv_id="",
+        spam_score_header="", spam_score_above=5.0,
     )
     settings = SimpleNamespace(
         support=support,
