@@ -48,7 +48,7 @@ def mailbox_credentials(settings: Any) -> Credentials:
     box = settings.mailbox
     if box.auth == "oauth2":
         return Tokens(box.oauth2.key, provider_for(box.oauth2, box.username, settings.support.data_dir))
-    return Password(box.password.origin, box.password.reveal())
+    return Password(box.password.origin, box.password)
 
 
 def build_signins(settings: Any) -> SignIns:
@@ -60,5 +60,5 @@ def build_signins(settings: Any) -> SignIns:
             return SignIns(imap, Tokens(imap.key, imap.cache))
         return SignIns(imap, Tokens(smtp.oauth2.key, provider_for(smtp.oauth2, smtp.username, settings.support.data_dir)))
     if smtp.username and smtp.password is not None:
-        return SignIns(imap, Password(smtp.password.origin, smtp.password.reveal()))
+        return SignIns(imap, Password(smtp.password.origin, smtp.password))
     return SignIns(imap, None)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from mailroom import clock
-from mailroom.errors import SignInError
+from mailroom.config.secrets import Secret
+from mailroom.errors import ConfigError, SignInError
 
 log = logging.getLogger("mailroom.signin")
 
@@ -84,15 +85,19 @@ class Credentials:
 
 
 class Password(Credentials):
-    """A password from the environment or a file."""
+    """A password from the environment or a file, read at each sign-in: a fixed file needs no restart."""
 
-    def __init__(self, key: str, password: str) -> None:
+    def __init__(self, key: str, password: str | Secret) -> None:
         super().__init__(key)
         self._password = password
 
     def secret(self, force: bool = False) -> str:
         """The password."""
-        return self._password
+        try:
+            return self._password if isinstance(self._password, str) else self._password.reveal()
+        except ConfigError as exc:  # a file removed or emptied since the start: retried like a refusal
+            self.failed(str(exc))
+            raise SignInError(str(exc)) from None
 
     def __repr__(self) -> str:
         return f"Password({self.key})"
@@ -111,7 +116,10 @@ class TokenCache:
         with self._fetching:
             token = self.token
             if force or token is None or clock.now() >= token.renew_at():
-                token = self.provider.fetch(force)
+                try:
+                    token = self.provider.fetch(force)
+                except ConfigError as exc:  # a credentials file unreadable now: retried, and paged
+                    raise SignInError(str(exc)) from None
                 self.token = token
                 log.info("action=token-renewed key=%s provider=%s expires_at=%s", key,
                          self.provider.name, token.expires_at.isoformat())
