@@ -24,3 +24,7 @@ class TransientError(MailroomError):
 
 class UnparseableMessage(MailroomError):
     """A message that cannot be parsed or stored; it goes to quarantine with this reason."""
+
+
+class SignInError(TransientError):
+    """Signing in failed (a token endpoint refused or is away, a server refused the credentials); retried."""

@@ -16,8 +16,9 @@ from typing import Any
 import imapclient
 from imapclient.exceptions import IMAPClientError
 
+from mailroom.adapters.signin.tokens import Credentials, Password
 from mailroom.clock import as_utc
-from mailroom.errors import TransientError
+from mailroom.errors import SignInError, TransientError
 
 log = logging.getLogger("mailroom.imap")
 
@@ -49,13 +50,15 @@ def _tls_context(ca_file: Any) -> ssl.SSLContext:
 class MailboxConnection:
     """A logged-in IMAP session on the support mailbox."""
 
-    def __init__(self, mailbox: Any, password: str, timeout: float = 30.0) -> None:
+    def __init__(self, mailbox: Any, credentials: Credentials | str, timeout: float = 30.0) -> None:
         self.cfg = mailbox
-        self._password = password
+        origin = getattr(getattr(mailbox, "password", None), "origin", "mailbox.password")
+        self.credentials = Password(origin, credentials) if isinstance(credentials, str) else credentials
         self.timeout = timeout
         self.client: imapclient.IMAPClient | None = None
         self.folder: str | None = None
         self.uidvalidity: int | None = None
+        self.signed_in_until: datetime | None = None
 
     def __repr__(self) -> str:
         return f"<MailboxConnection {self.cfg.username}@{self.cfg.host}:{self.cfg.port}>"
@@ -76,17 +79,48 @@ class MailboxConnection:
             self.client = client
             if cfg.security == "starttls":
                 client.starttls(context)
-            client.login(cfg.username, self._password)
+            self._sign_in(client)
             client.normalise_times = False
             for folder in (cfg.processed_folder, cfg.quarantine_folder):
                 if not client.folder_exists(folder):
                     client.create_folder(folder)
-        except imapclient.exceptions.LoginError as exc:
+        except SignInError:
             self.close()
-            raise TransientError(f"IMAP {cfg.host}:{cfg.port}: login failed for {cfg.username}: {exc}") from exc
+            raise
         except CONNECTION_ERRORS as exc:
             self.close()
             raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {exc or type(exc).__name__}") from exc
+
+    def _sign_in(self, client: imapclient.IMAPClient) -> None:
+        """LOGIN with the password, or AUTHENTICATE XOAUTH2; a refused token is renewed and tried once more."""
+        cfg, creds = self.cfg, self.credentials
+        what = "the token" if creds.method == "oauth2" else "the password"
+        try:
+            secret = creds.secret()
+            for attempt in (1, 2):
+                try:
+                    if creds.method == "oauth2":
+                        client.oauth2_login(cfg.username, secret)
+                    else:
+                        client.login(cfg.username, secret)
+                    break
+                except imapclient.exceptions.LoginError as exc:
+                    # A token that should still be good was refused: revoked, or the clocks
+                    # disagree. One new token, one more try; a password is not tried twice.
+                    if attempt == 2 or creds.method != "oauth2":
+                        raise SignInError(f"{creds.key}: IMAP {cfg.host}:{cfg.port} refused {what} for {cfg.username}: {_answer(exc)}") from None
+                    log.info("action=token-refused server=imap retry=forced-renewal")
+                    secret = creds.secret(force=True)
+        except SignInError as exc:
+            creds.failed(str(exc))
+            raise
+        creds.worked()
+        # Signed in until the token expires: IDLE ends before then, so the next pass signs in anew.
+        self.signed_in_until = creds.expires_at
+
+    def signin_due(self) -> bool:
+        """True when this session's token is about to expire: close it and sign in again."""
+        return self.credentials.renewal_due()
 
     def close(self) -> None:
         """Log out, ignoring a connection that is already gone."""
@@ -183,7 +217,7 @@ class MailboxConnection:
             if client.search("ALL"):
                 return True
             length = FIRST_SEGMENT
-            while time.monotonic() < deadline and not (stop and stop.is_set()):
+            while time.monotonic() < deadline and not (stop and stop.is_set()) and not self.signin_due():
                 client.idle()
                 try:
                     # Dovecot announces in IDLE only mail that arrives after IDLE began; what
@@ -192,7 +226,7 @@ class MailboxConnection:
                     # between two segments and keep shutdown prompt.
                     segment = time.monotonic() + min(length, max(0.05, deadline - time.monotonic()))
                     length = IDLE_SEGMENT
-                    while time.monotonic() < segment and not (stop and stop.is_set()):
+                    while time.monotonic() < segment and not (stop and stop.is_set()) and not self.signin_due():
                         responses = client.idle_check(timeout=min(1.0, max(0.05, segment - time.monotonic())))
                         if _announces_mail(responses):
                             return True
@@ -208,6 +242,14 @@ class MailboxConnection:
 
     def _guard(self) -> _Guard:
         return _Guard(self)
+
+
+def _answer(exc: BaseException) -> str:
+    """The server's refusal on one line (imaplib wraps it in bytes reprs)."""
+    text = str(exc)
+    for prefix in ("b'", 'b"'):
+        text = text.replace(prefix, "")
+    return " ".join(text.replace("'", "").split())[:300] or type(exc).__name__
 
 
 def _announces_mail(responses: Any) -> bool:

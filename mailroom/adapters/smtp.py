@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 
 import aiosmtplib
 
+from mailroom.adapters.signin.tokens import Credentials, Password
+from mailroom.adapters.smtpauth import sign_in
 from mailroom.config.hosts import is_loopback
-from mailroom.errors import ConfigError
+from mailroom.errors import ConfigError, SignInError
 from mailroom.ports import Item, Result
 
 log = logging.getLogger("mailroom.smtp")
@@ -53,13 +55,16 @@ class MailSender:
     overlapping call wait for the one running.
     """
 
-    def __init__(self, settings: Any, password: str | None = None) -> None:
+    def __init__(self, settings: Any, credentials: Credentials | str | None = None) -> None:
         self.host: str = settings.host
         self.port: int = int(settings.port)
         self.security: str = (settings.security or "starttls").lower()
         self.ca_file = str(settings.ca_file) if getattr(settings, "ca_file", None) else None
         self.username: str | None = getattr(settings, "username", None) or None
-        self._password = password
+        if isinstance(credentials, str):
+            origin = getattr(getattr(settings, "password", None), "origin", "smtp.password")
+            credentials = Password(origin, credentials)
+        self.credentials = credentials if self.username else None
         self.last_connection_error: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: _Client | None = None
@@ -140,8 +145,14 @@ class MailSender:
         client = self._client()
         try:
             await client.connect()
-            if self.username:
-                await client.login(self.username, self._password or "")
+            if self.username and self.credentials is not None:
+                await sign_in(client, self.username, self.credentials, self.server)
+            elif self.username:
+                await client.login(self.username, "")
+        except SignInError as exc:
+            self.last_connection_error = str(exc)
+            await _quietly_close(client)
+            return None
         except aiosmtplib.SMTPAuthenticationError as exc:
             self.last_connection_error = f"{self.server}: login refused: {exc.code} {one_line(exc.message)}"
             await _quietly_close(client)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mailroom.config.hosts import is_loopback
+from mailroom.config.oauth2 import AUTH, oauth2_table, read_oauth2
 from mailroom.config.settings import (
     DatabaseSettings,
     EscalationSettings,
@@ -19,6 +20,7 @@ from mailroom.config.settings import (
     LimitsSettings,
     MailboxSettings,
     MetricsSettings,
+    OAuth2Settings,
     OpsgenieSettings,
     PagerdutySettings,
     Settings,
@@ -42,8 +44,8 @@ SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 # Every key each table accepts; secret keys also accept their `_env` and `_file` forms.
 KEYS: dict[str, tuple[str, ...]] = {
     "mailbox": ("host", "port", "security", "ca_file", "username", "password", "folder",
-                "processed_folder", "quarantine_folder", "idle", "poll_interval"),
-    "smtp": ("host", "port", "security", "ca_file", "username", "password"),
+                "processed_folder", "quarantine_folder", "idle", "poll_interval", "auth", "oauth2"),
+    "smtp": ("host", "port", "security", "ca_file", "username", "password", "auth", "oauth2"),
     "support": ("address", "name", "ticket_tag", "lists", "rules", "templates", "data_dir",
                 "secret", "trusted_authserv_id", "spam_score_header", "spam_score_above", "addresses"),
     "database": ("url", "password", "sslmode", "ca_file"),
@@ -80,7 +82,7 @@ def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
 
     # Built in file order, so the first bad key reported is the first one a reader meets.
     mailbox = _mailbox(tables["mailbox"])
-    smtp = _smtp(tables["smtp"])
+    smtp = _smtp(tables["smtp"], mailbox)
     support = _support(tables["support"])
     database = _database(tables["database"], support.data_dir)
     opsgenie = _opsgenie(tables["opsgenie"])
@@ -183,28 +185,50 @@ def _security(table: Table, default: str) -> tuple[str, str]:
     return host, security
 
 
+def _auth(table: Table) -> tuple[str, OAuth2Settings | None]:
+    """`auth` and the oauth2 table it needs (or forbids)."""
+    auth = table.choice("auth", AUTH, "password")
+    oauth2 = oauth2_table(table)
+    if auth == "password" and oauth2 is not None:
+        raise ConfigError(f'{table.name}.oauth2: set {table.name}.auth = "oauth2" to sign in with it')
+    return auth, read_oauth2(oauth2) if oauth2 is not None else None
+
+
 def _mailbox(table: Table) -> MailboxSettings:
     host, security = _security(table, "tls")
+    auth, oauth2 = _auth(table)
+    if auth == "oauth2" and oauth2 is None:
+        raise ConfigError('mailbox.oauth2: required with mailbox.auth = "oauth2" (a [mailbox.oauth2] table)')
     return MailboxSettings(
         host=host,
         port=table.port("port", IMAP_PORTS[security]),
         security=security,
         ca_file=table.optional_path("ca_file"),
         username=table.required("username"),
-        password=table.required_secret("password"),
+        password=table.required_secret("password") if auth == "password" else None,
         folder=table.folder("folder", "INBOX"),
         processed_folder=table.folder("processed_folder", "Processed"),
         quarantine_folder=table.folder("quarantine_folder", "Quarantine"),
         idle=table.boolean("idle", True),
         poll_interval=table.duration("poll_interval", "30s", positive=True),
+        auth=auth,
+        oauth2=oauth2,
     )
 
 
-def _smtp(table: Table) -> SmtpSettings:
+def _smtp(table: Table, mailbox: MailboxSettings) -> SmtpSettings:
     host, security = _security(table, "starttls")
+    auth, oauth2 = _auth(table)
     username = table.string("username", "") or None
-    # Logging in needs a password; the contract's variable is the default place to find it.
-    password = table.secret("password", "MAILROOM_SMTP_PASSWORD" if username else None)
+    password = None
+    if auth == "oauth2":
+        oauth2 = oauth2 or mailbox.oauth2  # the mailbox's table, asked for the SMTP scope
+        if oauth2 is None:
+            raise ConfigError('smtp.oauth2: required with smtp.auth = "oauth2" (an [smtp.oauth2] or [mailbox.oauth2] table)')
+        username = username or mailbox.username  # XOAUTH2 names the mailbox it signs in as
+    else:
+        # Logging in needs a password; the contract's variable is the default place to find it.
+        password = table.secret("password", "MAILROOM_SMTP_PASSWORD" if username else None)
     return SmtpSettings(
         host=host,
         port=table.port("port", SMTP_PORTS[security]),
@@ -212,6 +236,8 @@ def _smtp(table: Table) -> SmtpSettings:
         ca_file=table.optional_path("ca_file"),
         username=username,
         password=password,
+        auth=auth,
+        oauth2=oauth2,
     )
 
 

@@ -10,6 +10,28 @@ from mailroom.config.secrets import Secret
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth2Settings:
+    """[mailbox.oauth2] or [smtp.oauth2]: where sign-in tokens come from."""
+
+    key: str  # the table as written, "mailbox.oauth2": errors name their keys under it
+    provider: str  # microsoft | google | generic
+    flow: str  # client_credentials | device_code (microsoft) | refresh_token (generic)
+    tenant: str
+    client_id: str
+    client_secret: Secret | None
+    certificate_file: Path | None
+    certificate_thumbprint: str
+    authority: str
+    service_account_file: Path | None
+    authorized_user_file: Path | None
+    token_url: str
+    scope: str
+    refresh_token: Secret | None
+    ca_file: Path | None
+    timeout: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class MailboxSettings:
     """[mailbox]: the support mailbox, over IMAP."""
 
@@ -18,12 +40,14 @@ class MailboxSettings:
     security: str
     ca_file: Path | None
     username: str
-    password: Secret
+    password: Secret | None  # None with auth = "oauth2"
     folder: str
     processed_folder: str
     quarantine_folder: str
     idle: bool
     poll_interval: timedelta
+    auth: str = "password"  # password | oauth2
+    oauth2: OAuth2Settings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +60,8 @@ class SmtpSettings:
     ca_file: Path | None
     username: str | None
     password: Secret | None
+    auth: str = "password"  # password | oauth2
+    oauth2: OAuth2Settings | None = None  # its own table, else the mailbox's
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +189,13 @@ class Settings:
 
     def require_connection_secrets(self) -> None:
         """Read every secret a connecting command needs; ConfigError naming the first unreadable key."""
-        self.mailbox.password.reveal()
-        if self.smtp.username and self.smtp.password is not None:
+        for oauth2 in (self.mailbox.oauth2, self.smtp.oauth2):
+            for secret in (oauth2.client_secret, oauth2.refresh_token) if oauth2 else ():
+                if secret is not None:
+                    secret.reveal()
+        if self.mailbox.password is not None:
+            self.mailbox.password.reveal()
+        if self.smtp.auth == "password" and self.smtp.username and self.smtp.password is not None:
             self.smtp.password.reveal()
         backend = self.escalation.backend
         if backend == "opsgenie" and self.opsgenie is not None:

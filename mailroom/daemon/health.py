@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Any
 
 import peewee as pw
 
 from mailroom import clock
 from mailroom.config.units import iso
-from mailroom.store import breaches
+from mailroom.store import breaches, signins
 from mailroom.store import queries as store
 from mailroom.store.models import Mailbox, OutboxItem, Quarantined, Setting, database
 
 log = logging.getLogger("mailroom.health")
 
-WATCHED = ("poll", "outbox")
+WATCHED = ("poll", "outbox", "auth")
 
 
 def snapshot(now: datetime, rules_state: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def snapshot(now: datetime, rules_state: dict[str, Any] | None = None) -> dict[s
         "quarantine": Quarantined.select().where(Quarantined.replayed_at.is_null()).count(),
         "rules": rules_state or {},
         "health_alerts": {what: _state(what) for what in WATCHED},
+        "signin": [asdict(state) for state in signins.load()],
     }
 
 
@@ -69,7 +71,15 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime) -> dict[str, st
     outbox = None
     if oldest is not None and oldest.created_at < limit:
         outbox = f"oldest queued mail waiting since {iso(oldest.created_at)}: {oldest.last_error or 'not sent'}"
-    return {"poll": poll, "outbox": outbox}
+    failing = signins.failing(limit)
+    # One cause, one page: a mailbox not polled, or mail not sent, because sign-in fails, even
+    # when sign-in has not failed for long yet (its last good poll may be older than its failure).
+    failing_at_all = signins.failing(now + timedelta(seconds=1))
+    if "imap" in failing_at_all:
+        poll = None
+    if "smtp" in failing_at_all:
+        outbox = None
+    return {"poll": poll, "outbox": outbox, "auth": "; ".join(failing.values()) or None}
 
 
 def check(settings: Any, started_at: datetime) -> None:
@@ -90,7 +100,7 @@ def check(settings: Any, started_at: datetime) -> None:
                 log.error("action=health-alert what=%s problem=%s", what, problem)
                 payload = {
                     "alias": alias,
-                    "message": f"mailroom: {what} is stuck"[:130],
+                    "message": ("mailroom: sign-in is failing" if what == "auth" else f"mailroom: {what} is stuck")[:130],
                     "description": problem,
                     "priority": "P1",
                     "tags": ["mailroom", "health"],

@@ -22,8 +22,9 @@ from mailroom.backoff import doubling
 from mailroom.daemon import health, logs
 from mailroom.daemon.metrics import Metrics
 from mailroom.daemon.service import Service
-from mailroom.daemon.wiring import build_service, connect_mailbox
+from mailroom.daemon.wiring import build_service, build_signins, connect_mailbox, signin_state
 from mailroom.errors import TransientError
+from mailroom.store import signins
 from mailroom.store.locks import MailboxLock
 from mailroom.store.models import Mailbox, database
 
@@ -44,7 +45,9 @@ class Worker:
         self.service = service
         self.stop = threading.Event()
         self.wake = threading.Event()
-        self.sender = MailSender(settings.smtp, settings.smtp.password.reveal() if settings.smtp.password and settings.smtp.username else None)
+        # Built once: tokens are cached and renewed across reconnects, and failures remembered.
+        self.signins = build_signins(settings)
+        self.sender = MailSender(settings.smtp, self.signins.smtp)
         self.escalator = build_escalator(settings)
         self.service.after_commit = self.wake.set
         self.smtp_error: str | None = None
@@ -91,8 +94,16 @@ class Worker:
             alerting.heartbeat(self.service.context(), self.escalator)
 
     def check_health(self) -> None:
-        """Page when polling or sending has been stuck for `[health] stale_after`."""
+        """Page when polling, sending or signing in has been stuck for `[health] stale_after`."""
+        self.save_signins()
         health.check(self.settings, self.started_at)
+
+    def save_signins(self) -> None:
+        """Record how each connection signs in, for status and the health check."""
+        states = [signin_state("imap", self.signins.imap)]
+        if self.signins.smtp is not None:
+            states.append(signin_state("smtp", self.signins.smtp))
+        signins.save(states)
 
     def reload_rules(self) -> None:
         """Pick up a saved rules.yaml; a bad one keeps the last good rules."""
@@ -103,15 +114,16 @@ class Worker:
     def once(self) -> int:
         """Fetch everything waiting while sending what it queues, check SLA clocks, send the rest; exit 1 if a server is away."""
         try:
-            conn = connect_mailbox(self.settings)
+            conn = connect_mailbox(self.settings, credentials=self.signins.imap)
         except TransientError as exc:
+            self._guarded(self.save_signins)
             return self._poll_failed(str(exc))
         try:
             self._ingest_while_sending(conn)
         except TransientError as exc:
             self._close()  # the SMTP connection the sender thread opened, among others
             return self._poll_failed(str(exc))
-        for job in (self.check_sla, self.drain_mail, self.flush_alerts, self.heartbeat):
+        for job in (self.check_sla, self.drain_mail, self.flush_alerts, self.heartbeat, self.save_signins):
             job()
         self._close()
         if self.smtp_error:
@@ -205,7 +217,7 @@ class Worker:
                     if self.stop.wait(delay):
                         break
                 try:
-                    conn = connect_mailbox(self.settings, self.stop, tries=1)
+                    conn = connect_mailbox(self.settings, self.stop, tries=1, credentials=self.signins.imap)
                 except TransientError as exc:
                     self._record_poll_error(str(exc))
                     log.warning("action=connect-failed error=%s", exc)
@@ -226,6 +238,8 @@ class Worker:
                             conn.idle_wait(poll, self.stop)
                         else:
                             self.stop.wait(poll)
+                        if conn.signin_due():
+                            break  # its token is about to expire: sign in anew with the next one
                 except TransientError as exc:
                     self._record_poll_error(str(exc))
                     log.warning("action=disconnected error=%s", exc)

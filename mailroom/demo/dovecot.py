@@ -19,6 +19,8 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
+from mailroom.demo.dovecot_oauth2 import oauth2_passdb_config
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 NOBODY = 65534  # nobody:nogroup on Debian: Dovecot runs the mail processes as this uid/gid
 HOST = "127.0.0.1"
@@ -86,8 +88,9 @@ class Dovecot:
     PASSWORD = "secret"
     USERS = ("support", "customer", "engineer")
 
-    def __init__(self, tls: bool = False, users: Iterable[str] = USERS, folder: Path | None = None) -> None:
+    def __init__(self, tls: bool = False, users: Iterable[str] = USERS, folder: Path | None = None, introspection_url: str | None = None) -> None:
         self.host = HOST
+        self.introspection_url = introspection_url  # where the oauth2 passdb checks tokens; None: none
         self.port = 0  # chosen on the first start, kept across restarts
         self.tls_port = 0  # implicit TLS (imaps), only when tls=True; the plain port offers STARTTLS then
         self.tls = tls
@@ -232,6 +235,7 @@ class Dovecot:
                 self.cert_path, self.key_path = self_signed_cert(d)
             ssl_conf = f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{self.key_path}"
             imaps_port = self.tls_port
+        mechanisms, oauth2_passdb = oauth2_passdb_config(d, self.introspection_url)
         (d / "dovecot.conf").write_text(f"""\
 protocols = imap
 listen = {self.host}
@@ -242,7 +246,7 @@ log_path = {d}/dovecot.log
 info_log_path = {d}/dovecot.log
 {ssl_conf}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 default_internal_user = nobody
 default_internal_group = nogroup
 default_login_user = nobody
@@ -265,7 +269,7 @@ service imap-login {{
     port = {imaps_port}
   }}
 }}
-passdb {{
+{oauth2_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/users
 }}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
 import fnmatch
+import json
 import ssl
 import tempfile
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -90,7 +92,7 @@ class _Handler:
                           mail_options: list[str]) -> str:
         # AUTH is enforced here rather than with aiosmtpd's auth_required, which warns on every
         # connection when it is combined with plaintext AUTH.
-        if self.owner._auth is not None and not session.authenticated:
+        if (self.owner._auth is not None or self.owner._xoauth2 is not None) and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -135,6 +137,26 @@ class _Handler:
         return "250 OK"
 
 
+class _OAuthHandler(_Handler):
+    """The recording handler plus AUTH XOAUTH2, the bearer token checked by the owner's function."""
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        initial = args[1] if len(args) > 1 else ""
+        try:
+            fields = dict(
+                part.split("=", 1) for part in base64.b64decode(initial).decode().split("\x01") if "=" in part
+            )
+        except (ValueError, UnicodeDecodeError):
+            fields = {}
+        user, bearer = fields.get("user", ""), fields.get("auth", "")
+        check = self.owner._xoauth2
+        if check is not None and bearer.startswith("Bearer ") and check(user, bearer[len("Bearer "):]):
+            return AuthResult(success=True, handled=False, auth_data=LoginPassword(user.encode(), b""))
+        # As Gmail and Outlook do: a JSON challenge, then 535 once the client answers it.
+        await server.challenge_auth(json.dumps({"status": "401", "schemes": "bearer"}))
+        return AuthResult(success=False, handled=False)
+
+
 class SmtpServer:
     """aiosmtpd on 127.0.0.1 (port chosen at start, kept across restarts) recording every accepted message."""
 
@@ -150,6 +172,7 @@ class SmtpServer:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._faults: list[_Fault] = []
         self._auth: tuple[str, str] | None = None
+        self._xoauth2: Callable[[str, str], bool] | None = None
         self._routes: dict[str, str] | None = None
         self._dovecot: Dovecot | None = None
         self._controller: _Controller | None = None
@@ -178,8 +201,10 @@ class SmtpServer:
             kwargs.update(tls_context=self._tls_context, require_starttls=False)
         if self._auth is not None:
             kwargs.update(auth_require_tls=False, authenticator=self._authenticate)
+        if self._xoauth2 is not None:
+            kwargs.update(auth_require_tls=False)
         controller = _Controller(
-            _Handler(self), hostname=self.host, port=self.port,
+            (_OAuthHandler if self._xoauth2 is not None else _Handler)(self), hostname=self.host, port=self.port,
             ssl_context=self._tls_context if self.tls == "implicit" else None, **kwargs,
         )
         controller.start()
@@ -320,6 +345,11 @@ class SmtpServer:
     def require_auth(self, user: str | None, password: str = "") -> None:
         """Require AUTH PLAIN/LOGIN with these credentials (plaintext allowed); None: no AUTH."""
         self._auth = (user, password) if user is not None else None
+        self._restart()
+
+    def require_xoauth2(self, check: Callable[[str, str], bool] | None) -> None:
+        """Require AUTH XOAUTH2 whose (user, token) `check` accepts (plaintext allowed); None: no AUTH."""
+        self._xoauth2 = check
         self._restart()
 
     def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str,

@@ -57,7 +57,7 @@ def test_stuck_polling_pages_once_and_closes_when_the_mailbox_is_back(
         assert status["outbox"]["queued"] == 0 and status["outbox"]["failed"] == 0
         assert status["quarantine"] == 1
         assert status["rules"]["state"] == "good" and status["rules"]["error"] is None
-        assert status["health_alerts"] == {"poll": "closed", "outbox": "closed"}
+        assert status["health_alerts"] == {"poll": "closed", "outbox": "closed", "auth": "closed"}
         assert opsgenie.requests == []
 
         room.dovecot.stop()

@@ -14,7 +14,7 @@ import pytest
 
 from mailroom.adapters.imap import MailboxConnection
 from mailroom.demo.dovecot import Dovecot
-from mailroom.errors import TransientError
+from mailroom.errors import SignInError, TransientError
 
 
 def _cfg(dovecot: Dovecot, security: str, port: int | None = None, ca_file: Path | None = None) -> Any:
@@ -41,7 +41,7 @@ def test_implicit_tls_and_starttls_verify_the_certificate(dovecot_tls: Dovecot) 
 
 
 def test_login_failure_and_unreachable_server_are_transient_errors(dovecot: Dovecot) -> None:
-    with pytest.raises(TransientError, match="login failed"):
+    with pytest.raises(SignInError, match="refused the password"):
         MailboxConnection(_cfg(dovecot, "none"), "wrong").connect()
     dovecot.stop()
     with pytest.raises(TransientError, match=str(dovecot.port)):
@@ -133,7 +133,7 @@ def test_a_refused_login_leaves_no_connection_open(dovecot: Dovecot) -> None:
     # A daemon retrying a wrong password for hours must not pile up sockets.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
-        with pytest.raises(TransientError, match="login failed"):
+        with pytest.raises(SignInError, match="refused the password"):
             MailboxConnection(_cfg(dovecot, "none"), "wrong").connect()
         gc.collect()
     leaked = [w for w in caught if issubclass(w.category, ResourceWarning) and str(dovecot.port) in str(w.message)]

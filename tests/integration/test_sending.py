@@ -698,7 +698,7 @@ def test_wrong_password_is_retried_and_never_logged(ctx: Context, per_recipient:
     smtp = SimpleNamespace(**{**vars(ctx.settings.smtp), "username": "support"})
     sender = new_sender(smtp, "wrong-secret")
     assert flush_mail_once(ctx, sender) == 0
-    assert "login refused" in sender.last_connection_error
+    assert "refused the password" in sender.last_connection_error
     assert all(i.state == "queued" for i in OutboxItem.select())
     assert per_recipient.received == []
     assert "wrong-secret" not in caplog.text and "wrong-secret" not in sender.last_connection_error
