@@ -31,7 +31,10 @@ def save(states: list[SignInState]) -> None:
             value = json.dumps(asdict(state))
             key = f"{PREFIX}{state.connection}"
             if not Setting.update(value=value).where(Setting.key == key).execute():
-                Setting.insert(key=key, value=value).on_conflict_replace().execute()
+                # ON CONFLICT … DO UPDATE: both SQLite and PostgreSQL speak it (REPLACE is SQLite's alone).
+                Setting.insert(key=key, value=value).on_conflict(
+                    conflict_target=[Setting.key], update={Setting.value: value}
+                ).execute()
 
 
 def load() -> list[SignInState]:
