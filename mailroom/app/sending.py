@@ -14,7 +14,7 @@ from mailroom.store.prepared import update_row
 
 if TYPE_CHECKING:
     from mailroom.app.context import Context
-    from mailroom.ports import MailSender
+    from mailroom.ports import MailSender, Meter
 
 log = logging.getLogger("mailroom.sending")
 
@@ -36,6 +36,8 @@ def flush_mail_once(ctx: Context, sender: MailSender) -> int:
         with database.atomic():
             for item, result in zip(items, results, strict=True):
                 sent += _record(ctx, item, result)
+        if ctx.meter is not None:
+            _count_sent(ctx.meter, [i for i, r in zip(items, results, strict=True) if r.state == "sent" and i.raw])
         if getattr(sender, "last_connection_error", None):
             break  # the server is away: the rest waits for its retry time
     return sent
@@ -48,9 +50,6 @@ def _record(ctx: Context, item: OutboxItem, result: Result) -> int:
     if result.state == "sent":
         _update(item, state="sent", sent_at=ctx.now, last_error=result.error, attempts=item.attempts + 1)
         log.info("action=mail-sent outbox=%s ticket=%s", item.id, item.ticket_id)
-        if ctx.meter is not None:
-            row = Message.select(Message.kind).where(Message.id == item.message_id).first() if item.message_id else None
-            ctx.meter.mail_sent(row.kind if row is not None else "mail")
         _refused_recipients(ctx, item, result)
         return 1
     attempts = item.attempts + 1
@@ -75,6 +74,14 @@ def _record(ctx: Context, item: OutboxItem, result: Result) -> int:
     log.error("action=mail-failed outbox=%s ticket=%s error=%s", item.id, item.ticket_id, error)
     _delivery_failed(ctx, item, list(item.recipients or []), error)
     return 0
+
+
+def _count_sent(meter: Meter, items: list[OutboxItem]) -> None:
+    """Count a batch's sent mail by kind, the kinds read in one query."""
+    ids = [i.message_id for i in items if i.message_id]
+    kinds = {m.id: m.kind for m in Message.select(Message.id, Message.kind).where(Message.id.in_(ids))} if ids else {}
+    for item in items:
+        meter.mail_sent(kinds.get(item.message_id, "mail"))
 
 
 def _refused_recipients(ctx: Context, item: OutboxItem, result: Result) -> None:

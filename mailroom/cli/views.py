@@ -24,15 +24,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         for item in OutboxItem.select().where((OutboxItem.ticket == ticket.id) & (OutboxItem.kind == "mail"))
     }
     return {
-        "id": ticket.id,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "team": ticket.team,
-        "tags": list(ticket.tags or []),
-        "requester": ticket.requester,
-        "assignee": ticket.assignee,
-        "created_at": iso(ticket.created_at),
+        **_summary(ticket),
         "first_response_at": iso(ticket.first_response_at),
         "solved_at": iso(ticket.solved_at),
         "closed_at": iso(ticket.closed_at),
@@ -73,16 +65,19 @@ def ticket_line(ticket: Ticket) -> str:
     return f"#{ticket.id:<6} {ticket.status:<8} {ticket.priority}  {ticket.team:<12} {created}  {ticket.requester:<30} {ticket.subject[:60]}"
 
 
+def _summary(ticket: Ticket) -> dict[str, Any]:
+    """What every view of a ticket names first."""
+    return {
+        "id": ticket.id, "subject": ticket.subject, "status": ticket.status, "priority": ticket.priority,
+        "team": ticket.team, "tags": list(ticket.tags or []), "requester": ticket.requester,
+        "assignee": ticket.assignee, "created_at": iso(ticket.created_at),
+    }
+
+
 def found_json(ticket: Ticket, hit: Found) -> dict[str, Any]:
     """One ticket found by `tickets search`: what it is, how well it matched, how it was answered."""
     return {
-        "id": ticket.id,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "team": ticket.team,
-        "requester": ticket.requester,
-        "created_at": iso(ticket.created_at),
+        **_summary(ticket),
         "score": round(hit.score, 4),
         "matching_messages": hit.mails,
         "last_answer": last_answer(ticket.id)[:500],

@@ -154,10 +154,15 @@ def text_part(subtype: str, text: str) -> Part:
     return f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n', body
 
 
+def _base64_body(content: bytes) -> bytes:
+    """`content` in base64, cut into CRLF-ended lines of the standard length."""
+    encoded = binascii.b2a_base64(content, newline=False)
+    return b"\r\n".join(_BASE64_LINE.findall(encoded)) + b"\r\n" if encoded else b""
+
+
 def attachment(maintype: str, subtype: str, filename: str, content: bytes) -> Part:
     """A base64 part offered as a file named `filename`."""
-    encoded = binascii.b2a_base64(content, newline=False)
-    body = b"\r\n".join(_BASE64_LINE.findall(encoded)) + b"\r\n" if encoded else b""
+    body = _base64_body(content)
     headers = (
         f"Content-Type: {maintype}/{subtype}\r\nContent-Transfer-Encoding: base64\r\n"
         f"{_disposition(filename)}"
@@ -167,8 +172,7 @@ def attachment(maintype: str, subtype: str, filename: str, content: bytes) -> Pa
 
 def inline_image(maintype: str, subtype: str, content_id: str, content: bytes) -> Part:
     """A base64 image an HTML part shows as `cid:content_id` (a multipart/related member)."""
-    encoded = binascii.b2a_base64(content, newline=False)
-    body = b"\r\n".join(_BASE64_LINE.findall(encoded)) + b"\r\n" if encoded else b""
+    body = _base64_body(content)
     headers = (
         f"Content-Type: {maintype}/{subtype}\r\nContent-Transfer-Encoding: base64\r\n"
         f"Content-ID: <{content_id}>\r\nContent-Disposition: inline\r\n"
