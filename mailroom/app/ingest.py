@@ -47,9 +47,10 @@ _SAME_MAIL = Prepared(
 class Placement:
     """Where a message was read: folder, UIDVALIDITY and UID (None for imports)."""
 
-    mailbox: str
+    mailbox: str  # the ledger's name, user@host/folder
     uidvalidity: int | None = None
     uid: int | None = None
+    name: str = ""  # the mailbox's name in mailroom.toml; "" for imports
 
 
 @dataclass(frozen=True)

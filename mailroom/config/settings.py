@@ -33,7 +33,7 @@ class OAuth2Settings:
 
 @dataclass(frozen=True, slots=True)
 class MailboxSettings:
-    """[mailbox]: the support mailbox, over IMAP."""
+    """[mailbox] or one [[mailbox]]: a support mailbox, over IMAP."""
 
     host: str
     port: int
@@ -48,6 +48,8 @@ class MailboxSettings:
     poll_interval: timedelta
     auth: str = "password"  # password | oauth2
     oauth2: OAuth2Settings | None = None
+    name: str = "support"  # how rules, status, reports and alerts name it
+    addresses: tuple[str, ...] = ()  # addresses of ours delivered into it; () = the support address
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,17 @@ class Settings:
     survey: SurveySettings
     limits: LimitsSettings
     metrics: MetricsSettings = MetricsSettings()
+    mailboxes: tuple[MailboxSettings, ...] = ()  # every mailbox read; () = just `mailbox`
+
+    @property
+    def all_mailboxes(self) -> tuple[MailboxSettings, ...]:
+        """Every mailbox read, the first (`mailbox`) first."""
+        return self.mailboxes or (self.mailbox,)
+
+    @property
+    def mailbox_names(self) -> tuple[str, ...]:
+        """The names of every mailbox read."""
+        return tuple(box.name for box in self.all_mailboxes)
 
     def require_connection_secrets(self) -> None:
         """Read every secret a connecting command needs; ConfigError naming the first unreadable key."""

@@ -78,7 +78,7 @@ class Service:
             for item in batch:
                 if stop is not None and stop.is_set():
                     break
-                place = Placement(self.mailbox_name, uidvalidity, item.uid)
+                place = Placement(self.mailbox_name, uidvalidity, item.uid, cfg.name)
                 committed = report.stored + report.quarantined
                 if self._take(item, place, report):
                     done.append(item.uid)
