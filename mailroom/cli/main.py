@@ -67,8 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     qsub = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="list|replay")
     qlist = qsub.add_parser("list", parents=[common], help="what is in quarantine, and why")
     qlist.add_argument("--json", action="store_true")
+    qlist.add_argument("--mailbox", metavar="NAME", help="only this mailbox's quarantine (default: every mailbox's)")
     qreplay = qsub.add_parser("replay", parents=[common], help="move UID (or all) back to be processed again")
     qreplay.add_argument("uid")
+    qreplay.add_argument("--mailbox", metavar="NAME", help="whose quarantine (needed when there are several mailboxes)")
 
     status = sub.add_parser("status", parents=[common], help="health: last poll, backlog, outbox, breaches, rules")
     status.add_argument("--json", action="store_true")
@@ -143,8 +145,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mailroom.cli import quarantine
 
         if args.quarantine_command == "list":
-            return quarantine.list_command(settings, as_json=args.json)
-        return quarantine.replay_command(settings, args.uid)
+            return quarantine.list_command(settings, as_json=args.json, mailbox=args.mailbox)
+        return quarantine.replay_command(settings, args.uid, mailbox=args.mailbox)
     if args.command == "status":
         from mailroom.cli import status
 

@@ -35,11 +35,12 @@ __all__ = ["build_service", "build_signins", "connect_mailbox", "signin_state"]
 
 
 def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: int = CONNECT_TRIES,
-                    credentials: Credentials | None = None) -> MailboxConnection:
-    """A signed-in IMAP session, retried with backoff; TransientError after the last try."""
-    credentials = credentials or mailbox_credentials(settings)
+                    credentials: Credentials | None = None, box: Any = None) -> MailboxConnection:
+    """A signed-in IMAP session to `box` (the first mailbox by default), retried with backoff; TransientError after the last try."""
+    box = box or settings.mailbox
+    credentials = credentials or mailbox_credentials(settings, box)
     for attempt in range(1, tries + 1):
-        conn = MailboxConnection(settings.mailbox, credentials)
+        conn = MailboxConnection(box, credentials)
         try:
             conn.connect()
             return conn
