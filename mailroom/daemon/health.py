@@ -114,7 +114,8 @@ def _poll_stuck(ledgers: list[str] | None, limit: datetime, started_at: datetime
         last_poll = datetime.fromisoformat(last_poll)
     if last_poll is not None:
         last_poll = clock.as_utc(last_poll)
-    if (last_poll or started_at) >= limit:
+    # A worker that just started has had no time to poll: a poll of an earlier run does not count against it.
+    if max(last_poll or started_at, started_at) >= limit:
         return None
     errors = [m.last_error for m in rows if m.last_error]
     return f"no successful poll since {iso(last_poll) or 'start'}" + (f": {errors[0]}" if errors else "")

@@ -284,6 +284,10 @@ class SmtpServer:
         self._dovecot = dovecot
         self._routes = {k.lower(): v for k, v in routes.items()}
 
+    def add_route(self, addr: str, user: str) -> None:
+        """Deliver mail for `addr` (an exact address, which wins over globs) to Dovecot user `user`."""
+        self._routes = {addr.lower(): user, **(self._routes or {})}
+
     def route(self, addr: str) -> str | None:
         """The Dovecot user addr is delivered to, or None."""
         routes = self._routes or {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from typing import Any
 
 import psycopg2
@@ -16,7 +17,9 @@ log = logging.getLogger("mailroom")
 
 def own_session(db: Any) -> Any:
     """A PostgreSQL session opened as peewee would open one, but owned by the caller, not peewee's per-thread pool."""
-    conn = psycopg2.connect(dbname=db.database, **db.connect_params)
+    # Named after the process, so pg_stat_activity tells which worker holds which mailbox.
+    params = {"application_name": f"mailroom worker {os.getpid()}", **db.connect_params}
+    conn = psycopg2.connect(dbname=db.database, **params)
     conn.autocommit = True  # no transaction left open beside a lock
     with conn.cursor() as cur:
         # Without keepalives a vanished host would keep its locks for hours.
