@@ -10,6 +10,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from tests.harness.devicecode import ACCOUNT
 from tests.harness.tokens import TokenServer
@@ -25,33 +26,36 @@ def _cache(room: Mailroom) -> Path:
 
 
 class Login:
-    """`mailroom auth login` as a process, its output read as it comes."""
+    """`mailroom auth login` as a process, its output read line by line as it comes."""
 
     def __init__(self, room: Mailroom, *args: str) -> None:
         self.proc = room.popen("auth", "login", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._readers = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+                         for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for reader in self._readers:
+            reader.start()
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+    @staticmethod
+    def _read(stream: IO[str], lines: list[str]) -> None:
+        for line in stream:
+            lines.append(line.rstrip("\n"))
 
     def finish(self) -> tuple[int, str, str]:
         """Wait for the process: (exit code, stdout, stderr)."""
-        assert self.proc.stderr is not None
-        err = self.proc.stderr.read()
         code = self.proc.wait(timeout=60)
-        self._reader.join(timeout=10)
-        return code, "\n".join(self.lines), err
+        for reader in self._readers:
+            reader.join(timeout=10)
+        return code, "\n".join(self.out), "\n".join(self.err)
 
 
-def _sign_in(room: Mailroom, idp: TokenServer, refusal: str = "") -> tuple[int, str, str]:
-    """Run `auth login`, wait for its code on screen, and have the user sign in with it."""
-    login = Login(room)
+def _sign_in(room: Mailroom, idp: TokenServer, *args: str, refusal: str = "") -> tuple[int, str, str]:
+    """Run `auth login ARGS`, wait for its code on screen, and have the user sign in with it."""
+    login = Login(room, *args)
+    screen = login.err if "--json" in args else login.out  # with --json, stdout is the answer alone
     code = idp.devices.wait_for_code()
-    shown = wait_until(lambda: [x for x in login.lines if code.user_code in x], 60, "the code on screen")
+    shown = wait_until(lambda: [x for x in screen if code.user_code in x], 60, "the code on screen")
     assert f"{idp.url}/devicelogin" in shown[0] and shown[0].startswith("mailbox.oauth2: To sign in")
     assert login.proc.poll() is None  # waiting for the user
     idp.devices.approve(code.user_code, refusal)
@@ -88,6 +92,18 @@ def test_auth_login_keeps_the_sign_in_and_the_daemon_reads_mail_with_it(
     assert idp.introspections >= 2  # Dovecot checked the tokens IMAP signed in with
     assert {m.auth_user for m in room.smtp.messages} == {"support"}  # the acknowledgements went out over XOAUTH2
     no_secret_in(idp, out, err, status, text)
+
+
+def test_auth_login_json_answers_on_stdout_and_shows_the_code_on_stderr(
+    oauth_room: Callable[..., Mailroom], idp: TokenServer
+) -> None:
+    room = oauth_room("microsoft-device")
+    code, out, err = _sign_in(room, idp, "--json")
+    assert code == 0, err
+    [row] = json.loads(out)["connections"]
+    assert (row["connection"], row["key"], row["account"], row["signed_in"]) == ("imap", "mailbox.oauth2", ACCOUNT, True)
+    assert row["expires_at"].endswith("Z")
+    no_secret_in(idp, out, err)
 
 
 def test_without_a_sign_in_run_says_so_in_one_line_and_status_says_not_signed_in(
