@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from mailroom.demo.opsgenie import OpsgenieServer
 from tests.harness.devicecode import ACCOUNT
 from tests.harness.tokens import TokenServer
 
 from .conftest import CUSTOMER, Mailroom, no_secret_in, wait_until
 from .mails import mail
 
+AUTH_ALERT = "mailroom-health-auth"
 NOBODY = "mailroom: mailbox.oauth2.flow: nobody is signed in: run `mailroom auth login`"
 
 
@@ -120,23 +122,29 @@ def test_without_a_sign_in_run_says_so_in_one_line_and_status_says_not_signed_in
     assert "not signed in: run `mailroom auth login`" in room.cli("auth", "status").stdout
 
 
-def test_the_daemon_takes_up_a_sign_in_made_while_it_runs(oauth_room: Callable[..., Mailroom], idp: TokenServer) -> None:
-    room = oauth_room("microsoft-device")
+def test_the_daemon_pages_without_a_sign_in_and_takes_up_one_made_while_it_runs(
+    oauth_room: Callable[..., Mailroom], idp: TokenServer, opsgenie: OpsgenieServer
+) -> None:
+    room = oauth_room("microsoft-device", extra='[health]\nstale_after = "3s"\n\n'
+                      f'[opsgenie]\napi_url = "{opsgenie.url}"\napi_key_env = "OPSGENIE_API_KEY"\n')
+    room.env["OPSGENIE_API_KEY"] = "test-key"
     room.dovecot.append("support", mail())
     log_path = room.folder / "daemon.log"
     with log_path.open("w") as log:
         proc = room.popen("run", stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until(lambda: "nobody is signed in" in log_path.read_text(), 60, "the daemon to miss a sign-in")
+            [alert] = wait_until(lambda: opsgenie.creates(AUTH_ALERT), 90, "the sign-in alert")
+            assert NOBODY.removeprefix("mailroom: ") in alert.json["description"]
             code, _, err = _sign_in(room, idp)
             assert code == 0, err
             wait_until(lambda: room.smtp.by_recipient(CUSTOMER), 90, "the acknowledgement after the sign-in")
+            wait_until(lambda: opsgenie.closes(AUTH_ALERT), 90, "the sign-in alert to close")
         finally:
             proc.send_signal(signal.SIGTERM)
             exit_code = proc.wait(timeout=30)
     assert exit_code == 0
     assert room.dovecot.count("support", "Processed") == 1
-    no_secret_in(idp, log_path.read_text())
+    no_secret_in(idp, log_path.read_text(), json.dumps([r.json for r in opsgenie.requests if r.json is not None]))
 
 
 def test_missing_consent_is_one_line_naming_the_client_id_and_keeps_no_cache(
@@ -169,3 +177,18 @@ def test_auth_login_skips_a_connection_that_signs_in_without_a_user(oauth_room: 
         'mailbox.oauth2: flow = "client_credentials" signs in without a user; skipped',
         'mailroom: mailbox.oauth2.flow: no connection signs in with flow = "device_code"; nothing to sign in',
     ]
+
+
+def test_auth_status_shows_an_application_sign_in_as_the_daemon_last_saw_it(
+    oauth_room: Callable[..., Mailroom], idp: TokenServer
+) -> None:
+    room = oauth_room("microsoft")
+    [before, _] = json.loads(room.cli("auth", "status", "--json").stdout)["connections"]
+    assert (before["flow"], before["signed_in"], before["expires_at"]) == ("client_credentials", False, None)
+    room.dovecot.append("support", mail())
+    room.cli("run", "--once")
+    status = room.cli("auth", "status", "--json").stdout
+    [imap, smtp] = json.loads(status)["connections"]
+    assert (imap["connection"], imap["account"], imap["signed_in"]) == ("imap", "support", True)
+    assert imap["expires_at"].endswith("Z") and smtp["connection"] == "smtp"
+    no_secret_in(idp, status)
