@@ -92,10 +92,14 @@ class DeviceSignIns:
         return self._tokens("device_code")
 
     def _tokens(self, grant: str) -> tuple[int, Any]:
-        now = int(time.time())
-        claims = {"iss": f"{self.idp.url}/{TENANT_ID}/v2.0", "aud": "mailroom", "sub": "subject-1", "oid": OBJECT_ID,
-                  "tid": TENANT_ID, "iat": now, "exp": now + 3600, "preferred_username": ACCOUNT, "name": "Support"}
-        id_token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
         return self.idp.issue("microsoft", grant, MAILBOX_USER, refresh_token=self.idp.add_refresh_token(MAILBOX_USER),
-                              id_token=id_token, client_info=_b64({"uid": OBJECT_ID, "utid": TENANT_ID}),
-                              scope=" ".join(sorted(USER_SCOPES)))
+                              **user_answer(self.idp.url))
+
+
+def user_answer(url: str) -> dict[str, str]:
+    """What Entra ID adds to a user's tokens: the id_token and client_info msal makes its account of, the scope."""
+    now = int(time.time())
+    claims = {"iss": f"{url}/{TENANT_ID}/v2.0", "aud": "mailroom", "sub": "subject-1", "oid": OBJECT_ID,
+              "tid": TENANT_ID, "iat": now, "exp": now + 3600, "preferred_username": ACCOUNT, "name": "Support"}
+    return {"id_token": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
+            "client_info": _b64({"uid": OBJECT_ID, "utid": TENANT_ID}), "scope": " ".join(sorted(USER_SCOPES))}
