@@ -27,7 +27,7 @@ class DeviceCode:
     device_code: str
     user_code: str
     approved: bool = False
-    refusal: str = ""  # an AADSTS code the next poll answers with instead of tokens
+    refusal: str = ""  # "AADSTS65001": the next poll answers that consent is missing, not with tokens
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -37,9 +37,8 @@ def _b64(data: dict[str, Any]) -> str:
 class DeviceSignIns:
     """`/{tenant}/oauth2/v2.0/devicecode`, and the device-code and refresh-token grants at the token endpoint."""
 
-    def __init__(self, idp: TokenServer, tenant: str) -> None:
+    def __init__(self, idp: TokenServer) -> None:
         self.idp = idp
-        self.tenant = tenant
         self.codes: dict[str, DeviceCode] = {}  # device_code -> its sign-in
         self.refreshes = 0  # refresh-token grants answered with tokens
         self._changed = threading.Condition()
@@ -76,7 +75,8 @@ class DeviceSignIns:
         if form.get("grant_type") == "refresh_token":
             if self.idp.spend_refresh_token(form.get("refresh_token", "")) is None:
                 return 400, {"error": "invalid_grant", "error_description": "AADSTS70000: The provided value for 'refresh_token' is not valid."}
-            self.refreshes += 1
+            with self._changed:
+                self.refreshes += 1
             return self._tokens("refresh_token")
         with self._changed:
             code = self.codes.get(form.get("device_code", ""))

@@ -143,7 +143,7 @@ class TokenServer:
         self.certificates: dict[str, Any] = {}  # thumbprint (hex) -> the client certificate's public key
         self._lock = threading.Condition()
         self._release = threading.Event()
-        self.devices = DeviceSignIns(self, TENANT)
+        self.devices = DeviceSignIns(self)
         self.ca_path, context = make_ca(folder)
         self._https = _Server((HOST, 0), _Handler)
         self._https.socket = context.wrap_socket(self._https.socket, server_side=True)
