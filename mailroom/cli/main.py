@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", parents=[common], help="health: last poll, backlog, outbox, breaches, rules")
     status.add_argument("--json", action="store_true")
 
+    auth = sub.add_parser("auth", parents=[common], help="a user's OAuth2 sign-in (flow = \"device_code\")")
+    asub = auth.add_subparsers(dest="auth_command", required=True, metavar="login|status")
+    alogin = asub.add_parser("login", parents=[common], help="print a code and a URL, wait for the user to sign in, keep the sign-in")
+    alogin.add_argument("--json", action="store_true")
+    astatus = asub.add_parser("status", parents=[common], help="who is signed in for each OAuth2 connection, and until when")
+    astatus.add_argument("--json", action="store_true")
+
     imp = sub.add_parser("import", parents=[common], help="import an mbox or Maildir of past support mail")
     imp.add_argument("path")
     return parser
@@ -132,6 +139,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mailroom.daemon import worker as daemon
 
         return daemon.main(settings, once=args.once, log_format=args.log_format)
+    if args.command == "auth":
+        return _auth(args, settings)
     if args.command in ("quarantine", "status", "import"):
         settings.require_connection_secrets()
     _open_store(settings)
@@ -157,6 +166,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return importer.import_command(build_service(settings), settings, Path(args.path))
     raise AssertionError(args.command)
+
+
+def _auth(args: argparse.Namespace, settings: Any) -> int:
+    from mailroom.cli import auth
+
+    if args.auth_command == "login":  # needs no database: the sign-in is kept beside it, in data_dir
+        return auth.login_command(settings, as_json=args.json)
+    from mailroom.store import signins
+
+    _open_store(settings)
+    recorded = {state.connection: state for state in signins.load()}
+    return auth.status_command(settings, recorded, as_json=args.json)
 
 
 def _settings_or_none(args: argparse.Namespace) -> Any:

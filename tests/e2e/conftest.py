@@ -18,6 +18,9 @@ from mailroom import clock
 from mailroom.config.loader import load_settings
 from mailroom.daemon.wiring import build_service
 from mailroom.daemon.worker import Worker
+from mailroom.demo.dovecot import Dovecot
+from mailroom.demo.smtp import SmtpServer
+from tests.harness.tokens import CLIENT_ID, CLIENT_SECRET, TENANT, TokenServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = "support@example.com"
@@ -187,3 +190,71 @@ def as_mailboxes(room: Mailroom, *others: str, first: bool = False, keys: dict[s
             room.smtp.add_route(f"{name}@example.com", name)
     boxes = [*boxes[1:], boxes[0]] if first else boxes
     room.config.write_text(text[:start] + "\n\n".join(boxes) + "\n" + text[end:])
+
+
+def oauth2_table(kind: str, idp: TokenServer, folder: Path, timeout: str = "2s") -> str:
+    """The [mailbox.oauth2] table for one kind of provider, against the test identity provider."""
+    common = f'ca_file = "{idp.ca_path}"\ntimeout = "{timeout}"\n'
+    if kind == "microsoft-device":  # a user signs in with `mailroom auth login`: no client secret
+        return (f'provider = "microsoft"\nflow = "device_code"\ntenant = "{TENANT}"\nclient_id = "{CLIENT_ID}"\n'
+                f'authority = "{idp.url}"\n' + common)
+    if kind == "microsoft":
+        return (f'provider = "microsoft"\ntenant = "{TENANT}"\nclient_id = "{CLIENT_ID}"\n'
+                f'client_secret_env = "MAILROOM_OAUTH_SECRET"\nauthority = "{idp.url}"\n' + common)
+    if kind == "microsoft-certificate":
+        cert, thumbprint = idp.certificate_file(folder)
+        return (f'provider = "microsoft"\ntenant = "{TENANT}"\nclient_id = "{CLIENT_ID}"\n'
+                f'certificate_file = "{cert}"\ncertificate_thumbprint = "{thumbprint}"\nauthority = "{idp.url}"\n' + common)
+    if kind == "google-service-account":
+        return f'provider = "google"\nservice_account_file = "{idp.service_account_file(folder)}"\n' + common
+    if kind == "google-authorized-user":
+        return f'provider = "google"\nauthorized_user_file = "{idp.authorized_user_file(folder)}"\n' + common
+    assert kind == "generic"
+    (folder / "refresh-token").write_text(idp.add_refresh_token() + "\n")
+    return (f'provider = "generic"\ntoken_url = "{idp.url}/generic/token"\ngrant = "refresh_token"\n'
+            f'refresh_token_file = "refresh-token"\n' + common)
+
+
+@pytest.fixture
+def idp(tmp_path: Path) -> Iterator[TokenServer]:
+    """The identity provider: tokens that live three seconds."""
+    folder = tmp_path / "idp"
+    folder.mkdir()
+    server = TokenServer(folder, lifetime=3.0)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def oauth_room(tmp_path: Path, idp: TokenServer) -> Iterator[Callable[..., Mailroom]]:
+    """A factory: mailroom signing in to Dovecot (oauth2 passdb) and SMTP (XOAUTH2) with one kind of provider."""
+    made: list[Any] = []
+
+    def make(kind: str, extra: str = "", timeout: str = "2s") -> Mailroom:
+        dovecot = Dovecot(introspection_url=idp.introspection_url).start()
+        smtp = SmtpServer().start()
+        made.extend([dovecot, smtp])
+        smtp.require_xoauth2(idp.smtp_check)
+        smtp.deliver_to(dovecot, {SUPPORT: "support", CUSTOMER: "customer", "*@example.org": "customer", "*@example.com": "engineer"})
+        shutil.copy(ROOT / "rules.yaml", tmp_path / "rules.yaml")
+        shutil.copytree(ROOT / "templates", tmp_path / "templates", dirs_exist_ok=True)
+        config = write_config(tmp_path, dovecot, smtp, extra)
+        text = config.read_text().replace('password_env = "MAILROOM_IMAP_PASSWORD"', 'auth = "oauth2"')
+        text = text.replace("[smtp]\n", '[smtp]\nauth = "oauth2"\n', 1)
+        config.write_text(text + "\n[mailbox.oauth2]\n" + oauth2_table(kind, idp, tmp_path, timeout))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
+        env.update(MAILROOM_SECRET="test-secret", MAILROOM_OAUTH_SECRET=CLIENT_SECRET)
+        return Mailroom(tmp_path, config, dovecot, smtp, env)
+
+    yield make
+    for server in reversed(made):
+        server.close()
+
+
+def no_secret_in(idp: TokenServer, *texts: str) -> None:
+    """Fail when a secret, token or refresh token the identity provider knows appears in any of `texts`."""
+    for secret in idp.secrets_seen():
+        for text in texts:
+            assert secret not in text, "a secret or token appears in the output"

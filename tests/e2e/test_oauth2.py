@@ -6,7 +6,7 @@ import json
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,9 @@ import pytest
 from mailroom.demo.dovecot import Dovecot
 from mailroom.demo.opsgenie import OpsgenieServer
 from mailroom.demo.smtp import SmtpServer
-from tests.harness.tokens import CLIENT_ID, CLIENT_SECRET, TENANT, TokenServer
+from tests.harness.tokens import TokenServer
 
-from .conftest import CUSTOMER, ROOT, SUPPORT, TEAM, Mailroom, wait_until, write_config
+from .conftest import CUSTOMER, ROOT, TEAM, Mailroom, no_secret_in, wait_until, write_config
 from .mails import mail
 
 KINDS = ("microsoft", "microsoft-certificate", "google-service-account", "google-authorized-user", "generic")
@@ -25,72 +25,8 @@ AUTH_ALERT = "mailroom-health-auth"
 STALE_AFTER = 3  # seconds of failed sign-in before the health alert
 
 
-def oauth2_table(kind: str, idp: TokenServer, folder: Path, timeout: str = "2s") -> str:
-    """The [mailbox.oauth2] table for one kind of provider, against the test identity provider."""
-    common = f'ca_file = "{idp.ca_path}"\ntimeout = "{timeout}"\n'
-    if kind == "microsoft":
-        return (f'provider = "microsoft"\ntenant = "{TENANT}"\nclient_id = "{CLIENT_ID}"\n'
-                f'client_secret_env = "MAILROOM_OAUTH_SECRET"\nauthority = "{idp.url}"\n' + common)
-    if kind == "microsoft-certificate":
-        cert, thumbprint = idp.certificate_file(folder)
-        return (f'provider = "microsoft"\ntenant = "{TENANT}"\nclient_id = "{CLIENT_ID}"\n'
-                f'certificate_file = "{cert}"\ncertificate_thumbprint = "{thumbprint}"\nauthority = "{idp.url}"\n' + common)
-    if kind == "google-service-account":
-        return f'provider = "google"\nservice_account_file = "{idp.service_account_file(folder)}"\n' + common
-    if kind == "google-authorized-user":
-        return f'provider = "google"\nauthorized_user_file = "{idp.authorized_user_file(folder)}"\n' + common
-    assert kind == "generic"
-    (folder / "refresh-token").write_text(idp.add_refresh_token() + "\n")
-    return (f'provider = "generic"\ntoken_url = "{idp.url}/generic/token"\ngrant = "refresh_token"\n'
-            f'refresh_token_file = "refresh-token"\n' + common)
-
-
-@pytest.fixture
-def idp(tmp_path: Path) -> Iterator[TokenServer]:
-    """The identity provider: tokens that live three seconds."""
-    folder = tmp_path / "idp"
-    folder.mkdir()
-    server = TokenServer(folder, lifetime=3.0)
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture
-def oauth_room(tmp_path: Path, idp: TokenServer) -> Iterator[Callable[..., Mailroom]]:
-    """A factory: mailroom signing in to Dovecot (oauth2 passdb) and SMTP (XOAUTH2) with one kind of provider."""
-    made: list[Any] = []
-
-    def make(kind: str, extra: str = "", timeout: str = "2s") -> Mailroom:
-        dovecot = Dovecot(introspection_url=idp.introspection_url).start()
-        smtp = SmtpServer().start()
-        made.extend([dovecot, smtp])
-        smtp.require_xoauth2(idp.smtp_check)
-        smtp.deliver_to(dovecot, {SUPPORT: "support", CUSTOMER: "customer", "*@example.org": "customer", "*@example.com": "engineer"})
-        shutil.copy(ROOT / "rules.yaml", tmp_path / "rules.yaml")
-        shutil.copytree(ROOT / "templates", tmp_path / "templates", dirs_exist_ok=True)
-        config = write_config(tmp_path, dovecot, smtp, extra)
-        text = config.read_text().replace('password_env = "MAILROOM_IMAP_PASSWORD"', 'auth = "oauth2"')
-        text = text.replace("[smtp]\n", '[smtp]\nauth = "oauth2"\n', 1)
-        config.write_text(text + "\n[mailbox.oauth2]\n" + oauth2_table(kind, idp, tmp_path, timeout))
-        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("MAILROOM_")}
-        env.update(MAILROOM_SECRET="test-secret", MAILROOM_OAUTH_SECRET=CLIENT_SECRET)
-        return Mailroom(tmp_path, config, dovecot, smtp, env)
-
-    yield make
-    for server in reversed(made):
-        server.close()
-
-
 def _acks(room: Mailroom) -> list[Any]:
     return [m for m in list(room.smtp.messages) if any(r.endswith("@example.org") for r in m.rcpt_tos)]
-
-
-def _no_secret_in(idp: TokenServer, *texts: str) -> None:
-    for secret in idp.secrets_seen():
-        for text in texts:
-            assert secret not in text, "a secret or token appears in the output"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -123,7 +59,7 @@ def test_the_daemon_reads_and_sends_across_token_renewals(kind: str, oauth_room:
     signin = {s["connection"]: s for s in json.loads(status)["signin"]}
     assert signin["imap"]["method"].startswith("oauth2") and signin["imap"]["token_expires_at"]
     assert signin["smtp"]["method"].startswith("oauth2")
-    _no_secret_in(idp, log_path.read_text(), status)
+    no_secret_in(idp, log_path.read_text(), status)
 
 
 FAILURES = [
@@ -148,7 +84,7 @@ def test_a_refused_or_absent_token_endpoint_is_one_line_and_exit_1(
     [said] = [x for x in result.stderr.splitlines() if x.startswith("mailroom:")]  # log lines aside
     assert __import__("re").match(line, said), result.stderr
     assert room.dovecot.count("support") == 1  # the mail waits for the next run
-    _no_secret_in(idp, result.stdout, result.stderr)
+    no_secret_in(idp, result.stdout, result.stderr)
 
 
 def test_the_daemon_pages_when_sign_in_fails_and_stands_down_when_it_works(
@@ -183,7 +119,7 @@ def test_the_daemon_pages_when_sign_in_fails_and_stands_down_when_it_works(
     # One cause, one page: the mailbox not polled for want of a token is not paged again as polling.
     assert opsgenie.creates("mailroom-health-poll") == []
     payloads = json.dumps([r.json for r in opsgenie.requests if r.json is not None])
-    _no_secret_in(idp, log_path.read_text(), payloads)
+    no_secret_in(idp, log_path.read_text(), payloads)
 
 
 def test_a_password_imap_refuses_pages_and_recovers_once_it_is_fixed(

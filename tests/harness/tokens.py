@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from tests.harness.devicecode import DeviceSignIns
+
 HOST = "127.0.0.1"
 TENANT = "contoso.example"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -123,7 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
 class TokenServer:
     """Token endpoints on https://127.0.0.1:PORT (a CA made here), introspection on http://127.0.0.1:PORT2.
 
-    Paths: /{tenant}/v2.0/.well-known/openid-configuration and /{tenant}/oauth2/v2.0/token (Microsoft),
+    Paths: /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/token and
+    /{tenant}/oauth2/v2.0/devicecode (Microsoft, the device code sign-in in `devices`),
     /google/token (service-account JWTs and refresh tokens), /generic/token (RFC 6749), /introspect.
     `mode` makes every token request fail one way; `lifetime` is each token's life in seconds.
     """
@@ -140,6 +143,7 @@ class TokenServer:
         self.certificates: dict[str, Any] = {}  # thumbprint (hex) -> the client certificate's public key
         self._lock = threading.Condition()
         self._release = threading.Event()
+        self.devices = DeviceSignIns(self)
         self.ca_path, context = make_ca(folder)
         self._https = _Server((HOST, 0), _Handler)
         self._https.socket = context.wrap_socket(self._https.socket, server_side=True)
@@ -206,6 +210,11 @@ class TokenServer:
             self.refresh_tokens[token] = username
         return token
 
+    def spend_refresh_token(self, token: str) -> str | None:
+        """The username of a good refresh token, which is spent by this use (rotation); None for a bad one."""
+        with self._lock:
+            return self.refresh_tokens.pop(token, None)
+
     def smtp_check(self, user: str, token: str) -> bool:
         """For the SMTP server: the token is good and signs in as `user`."""
         return self.active(token) == user
@@ -235,6 +244,8 @@ class TokenServer:
             return fault
         if path == f"/{TENANT}/oauth2/v2.0/token":
             return self._microsoft(form)
+        if path == f"/{TENANT}/oauth2/v2.0/devicecode":
+            return self.devices.start(form)
         if path == "/google/token":
             return self._google(form)
         if path == "/generic/token":
@@ -257,7 +268,8 @@ class TokenServer:
                 "AADSTS70000: The grant is expired. Trace ID: 1234" if microsoft else "Token is not active")}
         return None
 
-    def _issue(self, provider: str, grant: str, username: str, **extra: Any) -> tuple[int, Any]:
+    def issue(self, provider: str, grant: str, username: str, **extra: Any) -> tuple[int, Any]:
+        """An access token for `username` (the answer's JSON carries `extra`)."""
         token = "at-" + secrets.token_urlsafe(24)
         with self._lock:
             self.issued.append(Issued(token, provider, grant, username, time.time() + self.lifetime))
@@ -270,6 +282,8 @@ class TokenServer:
     def _microsoft(self, form: dict[str, str]) -> tuple[int, Any]:
         if form.get("client_id") != CLIENT_ID:
             return 400, {"error": "unauthorized_client", "error_description": f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not found."}
+        if form.get("grant_type") in (DEVICE_CODE, "refresh_token"):  # a user's sign-in
+            return self.devices.token(form)
         if form.get("grant_type") != "client_credentials" or form.get("scope") != APP_SCOPE:
             return 400, {"error": "invalid_request", "error_description": "AADSTS900144: grant or scope"}
         if "client_assertion" in form:
@@ -277,7 +291,7 @@ class TokenServer:
                 return 401, {"error": "invalid_client", "error_description": "AADSTS700027: Client assertion contains an invalid signature."}
         elif form.get("client_secret") != CLIENT_SECRET:
             return self._refused_client()
-        return self._issue("microsoft", "client_credentials", "support")
+        return self.issue("microsoft", "client_credentials", "support")
 
     def _assertion_ok(self, assertion: str) -> bool:
         head, body, signature = assertion.split(".")
@@ -308,26 +322,25 @@ class TokenServer:
                 return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
             if claims.get("scope") != MAIL_SCOPE or claims.get("sub") not in self.users:
                 return 401, {"error": "unauthorized_client", "error_description": "Client is unauthorized to retrieve access tokens using this method."}
-            return self._issue("google", "service_account", claims["sub"])
+            return self.issue("google", "service_account", claims["sub"])
         return self._refresh("google", form)
 
     def _generic(self, form: dict[str, str]) -> tuple[int, Any]:
         if form.get("grant_type") == "client_credentials":
             if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
                 return 401, {"error": "invalid_client", "error_description": "Invalid client credentials"}
-            return self._issue("generic", "client_credentials", "support")
+            return self.issue("generic", "client_credentials", "support")
         return self._refresh("generic", form)
 
     def _refresh(self, provider: str, form: dict[str, str]) -> tuple[int, Any]:
         if form.get("grant_type") != "refresh_token":
             return 400, {"error": "unsupported_grant_type"}
-        with self._lock:
-            # Rotation: the token used is spent, a new one comes with the answer.
-            username = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+        # Rotation: the token used is spent, a new one comes with the answer.
+        username = self.spend_refresh_token(form.get("refresh_token", ""))
         if username is None:
             return 400, {"error": "invalid_grant", "error_description": "Token is not active"}
         rotated = self.add_refresh_token(username)
-        return self._issue(provider, "refresh_token", username, refresh_token=rotated)
+        return self.issue(provider, "refresh_token", username, refresh_token=rotated)
 
     # --- credentials files the clients read ------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import msal
 
 from mailroom import clock
 from mailroom.adapters.signin.endpoint import MsalHttp, TokenEndpoint
+from mailroom.adapters.signin.msalcache import CacheFile, SignedIn
 from mailroom.adapters.signin.refusals import endpoint_key, refused
 from mailroom.adapters.signin.tokens import Token
 from mailroom.config.oauth2 import MICROSOFT_AUTHORITY
@@ -30,16 +32,16 @@ class MicrosoftProvider:
     def __init__(self, cfg: OAuth2Settings, endpoint: TokenEndpoint, cache_path: Path) -> None:
         self.cfg = cfg
         self.endpoint = endpoint
-        self.cache_path = cache_path
+        self.cache_file = CacheFile(cfg.key, cache_path)
         self._app: Any = None
-        self._cache: msal.SerializableTokenCache | None = None
 
     def fetch(self, force: bool) -> Token:
         """An app-only token (never msal's cached one: renewal is ours), or the signed-in user's."""
         try:
-            app = self._application()
             if self.cfg.flow == "device_code":
-                return self._user_token(app, force)
+                self.cache_file.refresh()  # a `mailroom auth login` since the last token is taken up
+                return self._user_token(self._application(), force)
+            app = self._application()
             app.remove_tokens_for_client()
             result = app.acquire_token_for_client(scopes=[APP_SCOPE])
         except ValueError as exc:  # msal's discovery of an unknown tenant or a wrong authority
@@ -55,6 +57,9 @@ class MicrosoftProvider:
         return Token(str(result["access_token"]), now + timedelta(seconds=max(1, seconds)), now, who)
 
     def _discovery_failed(self, exc: ValueError) -> SignInError:
+        answer = _discovery_answer(exc)
+        if answer is not None:  # Entra ID's own refusal, e.g. invalid_tenant with AADSTS90002
+            return refused(self.cfg, answer)
         text = str(exc)
         if "AADSTS" in text or "tenant" in text.lower():
             codes = re.findall(r"AADSTS\d+", text)
@@ -76,8 +81,7 @@ class MicrosoftProvider:
             # Another cloud or a private endpoint: msal would ask login.microsoftonline.com to vouch.
             options.update(validate_authority=False, instance_discovery=False)
         if cfg.flow == "device_code":
-            self._cache = load_cache(self.cache_path)
-            self._app = msal.PublicClientApplication(cfg.client_id, token_cache=self._cache, **options)
+            self._app = msal.PublicClientApplication(cfg.client_id, token_cache=self.cache_file.cache, **options)
         else:
             self._app = msal.ConfidentialClientApplication(cfg.client_id, client_credential=self._credential(), **options)
         return self._app
@@ -105,51 +109,51 @@ class MicrosoftProvider:
         accounts = app.get_accounts()
         if not accounts:
             raise SignInError(f"{self.cfg.key}.flow: nobody is signed in: run `mailroom auth login`")
-        result = app.acquire_token_silent_with_error(self.scopes(), account=accounts[0], force_refresh=force)
-        self.save_cache()
+        try:
+            result = app.acquire_token_silent_with_error(self.scopes(), account=accounts[0], force_refresh=force)
+        finally:
+            self.cache_file.save()  # a rotated refresh token, kept for the next start
         if result is None:
             raise SignInError(f"{self.cfg.key}.flow: the sign-in has lapsed: run `mailroom auth login`")
         return self._token(result, str(accounts[0].get("username") or ""))
 
-    def login(self, say: Any) -> Token:
-        """The device-code flow: `say` the code and the URL, wait for the user, keep the cache."""
-        app = self._application()
-        flow = app.initiate_device_flow(scopes=self.scopes())
+    def login(self, say: Callable[[str], None]) -> SignedIn:
+        """The device-code flow: `say` the URL and the code, wait for the user, keep the cache (0600)."""
+        self.cache_file.forget()
+        try:
+            app = self._application()
+            flow = app.initiate_device_flow(scopes=self.scopes())
+        except ValueError as exc:
+            self._app = None
+            raise self._discovery_failed(exc) from None
         if "user_code" not in flow:
             raise refused(self.cfg, flow)
         say(flow.get("message") or f"To sign in, open {flow.get('verification_uri')} and enter the code {flow['user_code']}")
-        result = app.acquire_token_by_device_flow(flow)
-        self.save_cache()
-        accounts = app.get_accounts()
-        who = str(accounts[0].get("username") or "") if accounts else ""
-        return self._token(result, who)
+        self._token(app.acquire_token_by_device_flow(flow))
+        self.cache_file.write()
+        signed_in = self.cache_file.signed_in()
+        if signed_in is None:
+            raise SignInError(f"{self.cfg.key}.flow: the token endpoint named no account for the sign-in")
+        return signed_in
 
-    def signed_in(self) -> tuple[str, Any] | None:
-        """(username, the refresh token's account record) of whoever signed in, or None; never a token."""
-        app = self._application()
-        accounts = app.get_accounts()
-        return (str(accounts[0].get("username") or ""), accounts[0]) if accounts else None
-
-    def save_cache(self) -> None:
-        """Write msal's cache back (file 0600) when it changed."""
-        if self._cache is not None and self._cache.has_state_changed:
-            save_cache(self.cache_path, self._cache)
+    def signed_in(self) -> SignedIn | None:
+        """Who signed in, from the cache file alone (no request); never a token."""
+        self.cache_file.refresh()
+        return self.cache_file.signed_in()
 
 
-def load_cache(path: Path) -> msal.SerializableTokenCache:
-    """msal's token cache from `path`, empty when there is none yet."""
-    cache = msal.SerializableTokenCache()
-    if path.exists():
-        cache.deserialize(path.read_text(encoding="utf-8"))
-    return cache
-
-
-def save_cache(path: Path, cache: msal.SerializableTokenCache) -> None:
-    """Keep msal's cache, readable by this user alone: it holds the refresh token."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(cache.serialize())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+def _discovery_answer(exc: BaseException) -> dict[str, Any] | None:
+    """The identity provider's JSON refusal of the OpenID discovery, which msal keeps in the error it replaced."""
+    cause: BaseException | None = exc
+    for _ in range(3):
+        if cause is None:
+            break
+        text = str(cause)
+        if "Error: {" in text:
+            try:
+                answer = json.loads(text[text.index("Error: {") + len("Error: "):])
+            except ValueError:
+                return None
+            return answer if isinstance(answer, dict) else None
+        cause = cause.__context__
+    return None

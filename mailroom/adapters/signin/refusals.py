@@ -27,7 +27,11 @@ _PHRASES = {
     "unauthorized_client": "the client is not allowed this grant",
     "invalid_scope": "the token endpoint refused the scope",
     "access_denied": "the token endpoint denied access",
+    # RFC 8628's answers to a device-code sign-in that did not happen
+    "authorization_declined": "the sign-in was declined",
+    "expired_token": "the code expired before anyone signed in: run `mailroom auth login` again",
 }
+_GRANT_ERRORS = ("invalid_grant", "unauthorized_client", "access_denied", "authorization_declined", "expired_token")
 
 
 def secret_key(cfg: OAuth2Settings, name: str) -> str:
@@ -84,8 +88,10 @@ def refused(cfg: OAuth2Settings, answer: Any, status: int | None = None) -> Sign
             key = credential_key(cfg)
     elif error == "invalid_client":
         key, phrase = credential_key(cfg), _PHRASES[error]
-    elif error in ("invalid_grant", "unauthorized_client", "access_denied"):
+    elif error in _GRANT_ERRORS:
         key, phrase = grant_key(cfg), _PHRASES[error]
+    elif error == "invalid_tenant":
+        key, phrase = f"{cfg.key}.tenant", "the tenant is not known"
     elif error == "invalid_scope":
         key, phrase = f"{cfg.key}.scope", _PHRASES[error]
     else:
