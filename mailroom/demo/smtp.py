@@ -285,8 +285,9 @@ class SmtpServer:
         self._routes = {k.lower(): v for k, v in routes.items()}
 
     def add_route(self, addr: str, user: str) -> None:
-        """Deliver mail for `addr` (an exact address, which wins over globs) to Dovecot user `user`."""
-        self._routes = {addr.lower(): user, **(self._routes or {})}
+        """When delivering into Dovecot, deliver mail for `addr` (exact, so it wins over globs) to `user`."""
+        if self._routes is not None:  # a server that only records keeps doing so
+            self._routes = {addr.lower(): user, **self._routes}
 
     def route(self, addr: str) -> str | None:
         """The Dovecot user addr is delivered to, or None."""
