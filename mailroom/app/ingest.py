@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import peewee as pw
 
@@ -75,6 +75,9 @@ def ingest(
     """Store `message` and apply it to its ticket in one transaction; a repeat is recognised."""
     if seen_at(place):
         return Ingested("duplicate", None, "mailbox UID already stored")
+    if place.name and not message.mailbox:
+        # Rules may route by the mailbox, and the ticket remembers it.
+        message = replace(message, mailbox=place.name)
     digests = _keep_attachments(ctx, message)
     if raw is not None and not message.complete:
         # Before the commit, like attachments: the stored text is cut, the original has the rest.

@@ -57,6 +57,7 @@ def open_ticket(
         closed_at=ctx.now if imported else None,
         language=decision.language or message.language,
         address=written_to(ctx, message),
+        mailbox=message.mailbox or None,
     )
     row.ticket = ticket
     row.kind = "agent" if opened_by else "customer"

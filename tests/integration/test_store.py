@@ -145,3 +145,13 @@ def test_the_sslmode_reaches_postgresql(pg_url: str) -> None:
     with pytest.raises(ConfigError, match=r"^database\.url: cannot connect: .*SSL"):
         store.open_database(pg_url, sslmode="require")
     store.open_database(pg_url, sslmode="prefer").close()
+
+
+def test_a_ticket_remembers_the_mailbox_it_came_in_on(db: pw.Database, tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    read = _raw(message_id="<read@client.example.org>")
+    imported = _raw(message_id="<imported@client.example.org>")
+    first = ingest(ctx, parse(read, NOW), store.content_key(read), Placement("billing@host/INBOX", 1, 5, "billing"))
+    second = ingest(ctx, parse(imported, NOW), store.content_key(imported), Placement("import:/tmp/old.mbox"))
+    assert Ticket.get_by_id(first.ticket_id).mailbox == "billing"
+    assert Ticket.get_by_id(second.ticket_id).mailbox is None
