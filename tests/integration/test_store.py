@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import peewee as pw
 import pytest
@@ -18,6 +17,7 @@ from mailroom.mail.message import parse
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
 from mailroom.store.models import Message, OutboxItem, Setting, Ticket
+from tests.harness.context import mail_context
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 RULES = parse_rules(
@@ -34,18 +34,7 @@ def _raw(subject: str = "Printer on fire", message_id: str = "<m1@client.example
 
 
 def _ctx(tmp_path: Path) -> Context:
-    support = SimpleNamespace(
-        address="support@example.com", name="Example Support", ticket_tag="[Support #{id}]", lists=(),
-        data_dir=tmp_path, templates=Path(__file__).resolve().parents[2] / "templates", trusted_authserv_id="",
-        spam_score_header="", spam_score_above=5.0,
-    )
-    settings = SimpleNamespace(
-        support=support,
-        limits=SimpleNamespace(auto_replies_per_sender_hour=3, max_attachment_size=25_000_000),
-        survey=SimpleNamespace(delay=timedelta(hours=1), scale="good-okay-bad"),
-        opsgenie=None, escalation=SimpleNamespace(backend="opsgenie", give_up_after=timedelta(days=5)),
-    )
-    return Context(settings, RULES, "secret", NOW)
+    return mail_context(tmp_path, RULES, NOW)
 
 
 @pytest.fixture
