@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -183,24 +182,6 @@ def shared_secret(configured: str | None) -> str:
         return configured
     Setting.insert(key="secret", value=secrets.token_hex(32)).on_conflict_ignore().execute()
     return Setting.get(Setting.key == "secret").value
-
-
-def content_key(raw: bytes) -> str:
-    """What tells two deliveries of one mail from two mails that share a Message-ID.
-
-    Trace headers (Received, Delivered-To, Return-Path…) differ between deliveries of the
-    same mail, so the key covers the body and the headers its author wrote.
-    """
-    head, _, body = raw.partition(b"\r\n\r\n")
-    if not body and b"\n\n" in raw:
-        head, _, body = raw.partition(b"\n\n")
-    digest = hashlib.sha256()
-    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
-        name = line.split(b":", 1)[0].strip().lower()
-        if name in (b"from", b"subject", b"date", b"message-id", b"to"):
-            digest.update(line.strip() + b"\n")
-    digest.update(body)
-    return digest.hexdigest()
 
 
 def tickets_of_message_ids(ids: Iterable[str]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from mailroom.app.ingest import Placement, ingest
 from mailroom.mail.message import parse
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.models import Message, Setting, Ticket
 from tests.harness.context import mail_context
 
@@ -93,7 +94,7 @@ def test_a_version_4_database_is_migrated_and_keeps_every_ticket(schema4: str, t
     raw = (b"From: Dana <dana@example.org>\r\nTo: billing@example.com\r\nSubject: Refund\r\n"
            b"Message-ID: <after-upgrade@client.example.org>\r\nDate: Mon, 07 Dec 2026 09:00:00 +0000\r\n\r\nPlease.\r\n")
     ctx = mail_context(tmp_path, RULES, NOW)
-    done = ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("billing@host/INBOX", 9, 1, "billing"), raw=raw)
+    done = ingest(ctx, parse(raw, NOW), content_key(raw), Placement("billing@host/INBOX", 9, 1, "billing"), raw=raw)
     assert done.outcome == "stored" and done.ticket_id == 4
     assert Ticket.get_by_id(4).mailbox == "billing"
     assert sorted(m.kind for m in Message.select().where(Message.ticket == 4)) == ["ack", "customer"]

@@ -16,6 +16,7 @@ from mailroom.errors import ConfigError
 from mailroom.mail.message import parse
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.models import Message, OutboxItem, Setting, Ticket
 from tests.harness.context import mail_context
 
@@ -45,19 +46,19 @@ def db(database_url: str) -> pw.Database:
 def test_same_message_twice_is_one_row(db: pw.Database, tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     raw = _raw()
-    first = ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, 10))
-    again = ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, 11))
+    first = ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 10))
+    again = ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 11))
     assert first.outcome == "stored" and again.outcome == "duplicate"
     assert Message.select().where(Message.message_id == "<m1@client.example.org>").count() == 1
     # The same UID again is recognised before anything is parsed.
-    assert ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, 10)).outcome == "duplicate"
+    assert ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 10)).outcome == "duplicate"
 
 
 def test_two_messages_sharing_a_message_id_are_both_kept(db: pw.Database, tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     for body in ("First mail.", "A different mail, same id."):
         raw = _raw(body=body)
-        assert ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, None)).outcome == "stored"
+        assert ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, None)).outcome == "stored"
     assert Message.select().where(Message.message_id == "<m1@client.example.org>").count() == 2
 
 
@@ -140,7 +141,7 @@ def test_a_ticket_remembers_the_mailbox_it_came_in_on(db: pw.Database, tmp_path:
     ctx = _ctx(tmp_path)
     read = _raw(message_id="<read@client.example.org>")
     imported = _raw(message_id="<imported@client.example.org>")
-    first = ingest(ctx, parse(read, NOW), store.content_key(read), Placement("billing@host/INBOX", 1, 5, "billing"))
-    second = ingest(ctx, parse(imported, NOW), store.content_key(imported), Placement("import:/tmp/old.mbox"))
+    first = ingest(ctx, parse(read, NOW), content_key(read), Placement("billing@host/INBOX", 1, 5, "billing"))
+    second = ingest(ctx, parse(imported, NOW), content_key(imported), Placement("import:/tmp/old.mbox"))
     assert Ticket.get_by_id(first.ticket_id).mailbox == "billing"
     assert Ticket.get_by_id(second.ticket_id).mailbox is None
