@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="YYYY-MM-DD (UTC)")
     report.add_argument("--until", help="YYYY-MM-DD (UTC, inclusive)")
     report.add_argument("--team")
+    report.add_argument("--mailbox", metavar="NAME", help="only tickets that came in on this mailbox (its name in mailroom.toml)")
     report.add_argument("--json", action="store_true")
     report.add_argument("--html", metavar="FILE")
 

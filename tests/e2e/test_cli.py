@@ -135,3 +135,27 @@ def test_rules_name_mailboxes_of_the_config_and_explain_reads_a_mail_as_from_one
     wrong = _run("--config", str(config), "rules", "explain", "tests/data/sample.eml", "--mailbox", "billing")
     assert wrong.returncode == 1
     assert wrong.stderr.strip() == "mailroom: --mailbox: 'billing' is not a mailbox of mailroom.toml (support)"
+
+
+def test_tickets_say_where_they_came_in_and_the_report_cuts_by_mailbox(mailroom: Mailroom, tmp_path: Path) -> None:
+    mailroom.dovecot.append("support", mail(subject="Refund for order 1182"))
+    assert mailroom.run_once() == 0
+    [listed] = mailroom.tickets()
+    contract = ["id", "subject", "status", "priority", "team", "tags", "requester", "assignee", "created_at",
+                "first_response_at", "sla", "messages", "events"]
+    keys = list(listed)
+    # Added after every key of the contract, which keep their order.
+    assert [k for k in keys if k in contract] == contract and keys[-2:] == ["mailbox", "address"]
+    assert (listed["mailbox"], listed["address"]) == ("support", "support@example.com")
+    shown = json.loads(mailroom.cli("tickets", "show", str(listed["id"]), "--json").stdout)
+    assert (shown["mailbox"], shown["address"]) == ("support", "support@example.com")
+    assert "came in on mailbox support, written to support@example.com" in mailroom.cli("tickets", "show", str(listed["id"])).stdout
+    [found] = json.loads(mailroom.cli("tickets", "search", "refund", "--json").stdout)
+    assert (found["mailbox"], found["address"]) == ("support", "support@example.com")
+
+    assert json.loads(mailroom.cli("report", "--mailbox", "support", "--json").stdout)["tickets"] == 1
+    assert json.loads(mailroom.cli("report", "--mailbox", "billing", "--json").stdout)["tickets"] == 0
+    assert "mailbox billing;" in mailroom.cli("report", "--mailbox", "billing").stdout
+    page = tmp_path / "report.html"
+    mailroom.cli("report", "--mailbox", "billing", "--html", str(page))
+    assert "mailbox billing." in page.read_text()
