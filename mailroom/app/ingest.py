@@ -85,9 +85,9 @@ def ingest(
     if raw is not None and not message.complete:
         # Before the commit, like attachments: the stored text is cut, the original has the rest.
         files.keep_original(ctx.settings.support.data_dir, key, raw)
+    legacy = legacy_content_key(raw) if raw is not None else key
     try:
         with database.atomic():
-            legacy = legacy_content_key(raw) if raw is not None else key
             duplicate = _SAME_MAIL.first(message_id=message.message_id, key=key, legacy=legacy)
             if duplicate is not None:
                 ticket_id, stored_in = duplicate

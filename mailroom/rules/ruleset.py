@@ -127,11 +127,9 @@ def load_rules(
     path: Path, template_dir: Path | None = None, ours: tuple[str, ...] | None = None,
     mailboxes: tuple[str, ...] | None = None,
 ) -> Rules:
-    """Read and validate a rules file; raises RulesError listing every problem.
-
-    `ours` and `mailboxes` are mailroom.toml's addresses and mailbox names, when known:
-    `to_address` and `mailbox` conditions must name one of them.
-    """
+    """Read and validate a rules file; raises RulesError listing every problem."""
+    # `ours` and `mailboxes`: mailroom.toml's addresses and mailbox names, when known; the
+    # `to_address` and `mailbox` conditions must name one of them.
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

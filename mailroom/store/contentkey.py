@@ -36,11 +36,9 @@ _VERSION = b"mailroom content key 2\n"  # never equal to a legacy key of another
 
 
 def content_key(raw: bytes, spam_score_header: str = "") -> str:
-    """SHA-256 hex of the body and the headers the author wrote, as (name, value) pairs in sorted order.
-
-    Unfolded, with runs of spaces made one and line ends made LF: servers refold, reorder and
-    re-end lines, which changes no mail. `spam_score_header` is the MX's own score header.
-    """
+    """SHA-256 hex of the body and the headers the author wrote; `spam_score_header` is the MX's own stamp."""
+    # Unfolded, runs of spaces made one, line ends made LF and the fields sorted: servers refold,
+    # reorder and re-end lines, which makes no other mail.
     head, body = _split(raw.replace(b"\r\n", b"\n"), b"\n\n")
     skipped = spam_score_header.strip().lower()
     fields = [(name, value) for name, value in _fields(head) if not _in_transit(name, skipped)]
@@ -52,10 +50,8 @@ def content_key(raw: bytes, spam_score_header: str = "") -> str:
 
 
 def legacy_content_key(raw: bytes) -> str:
-    """The key of schema version 4 and before: From, Subject, Date, Message-ID and To lines, and the body.
-
-    Messages stored then carry it, so a re-fetch of one of them is still recognised.
-    """
+    """The key of schema version 4 and before: the From, Subject, Date, Message-ID and To lines, and the body."""
+    # Messages stored then carry it: a re-fetch of one of them must still be recognised.
     head, body = _split(raw, b"\r\n\r\n")
     if not body and b"\n\n" in raw:
         head, body = _split(raw, b"\n\n")
