@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = rsub.add_parser("explain", parents=[common], help="which rules match a message, and the result")
     explain.add_argument("file")
     explain.add_argument("--json", action="store_true")
+    explain.add_argument("--mailbox", metavar="NAME", help="as read from this mailbox (its name in mailroom.toml)")
 
     tickets = sub.add_parser("tickets", parents=[common], help="list or show tickets")
     tsub = tickets.add_subparsers(dest="tickets_command", required=True, metavar="list|show")
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="YYYY-MM-DD (UTC)")
     report.add_argument("--until", help="YYYY-MM-DD (UTC, inclusive)")
     report.add_argument("--team")
+    report.add_argument("--mailbox", metavar="NAME", help="only tickets that came in on this mailbox (its name in mailroom.toml)")
     report.add_argument("--json", action="store_true")
     report.add_argument("--html", metavar="FILE")
 
@@ -133,7 +135,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.rules_command == "check":
             settings = _settings_or_none(args)
             return rulescli.check(Path(args.path) if args.path else None, settings)
-        return rulescli.explain(Path(args.file), _settings_or_none(args), as_json=args.json)
+        return rulescli.explain(Path(args.file), _settings_or_none(args), as_json=args.json, mailbox=args.mailbox)
     settings = _settings(args)
     if args.command == "run":
         from mailroom.daemon import worker as daemon

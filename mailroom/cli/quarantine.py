@@ -9,7 +9,7 @@ from mailroom import clock
 from mailroom.config.units import iso
 from mailroom.daemon.wiring import connect_mailbox
 from mailroom.errors import MailroomError
-from mailroom.store import queries as store
+from mailroom.store.contentkey import content_keys
 from mailroom.store.models import Quarantined
 
 
@@ -42,10 +42,10 @@ def _held(settings: Any, box: Any) -> list[dict[str, Any]]:
         conn.close()
     out = []
     for item in held:
-        key = store.content_key(item.raw)
+        # Recorded under the key of its day: before version 5, the legacy one.
         why = (
             Quarantined.select()
-            .where(Quarantined.content_key == key)
+            .where(Quarantined.content_key.in_(content_keys(item.raw, settings.support.spam_score_header)))
             .order_by(Quarantined.at.desc())
             .first()
         )
@@ -94,7 +94,8 @@ def replay_command(settings: Any, which: str, mailbox: str | None = None) -> int
                 raise MailroomError(f'quarantine replay: expected a UID or "all", got "{which}"') from None
             if uids[0] not in present:
                 raise MailroomError(f"quarantine replay: no message with UID {which} in {box.quarantine_folder}")
-        keys = [store.content_key(item.raw) for batch in conn.batches(uids) for item in batch]
+        spam = settings.support.spam_score_header
+        keys = [key for batch in conn.batches(uids) for item in batch for key in content_keys(item.raw, spam)]
         conn.move(uids, box.folder)
     finally:
         conn.close()

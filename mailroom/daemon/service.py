@@ -19,7 +19,7 @@ from mailroom.errors import TransientError, UnparseableMessage
 from mailroom.mail.message import parse
 from mailroom.ports import Meter
 from mailroom.rules.source import RulesSource
-from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.failures import refusal
 from mailroom.store.models import Mailbox, Quarantined, database
 
@@ -113,7 +113,7 @@ class Service:
         if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
             return False
         ctx = self.context()
-        key = store.content_key(item.raw)
+        key = content_key(item.raw, self.settings.support.spam_score_header)
         message_id = ""
         try:
             limits = self.settings.limits

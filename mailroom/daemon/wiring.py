@@ -26,7 +26,8 @@ def build_service(settings: Any) -> Service:
     store.open_store(settings)
     configured = settings.support.secret.reveal_optional() if settings.support.secret else None
     secret = store.shared_secret(configured)
-    rules = RulesSource(settings.support.rules, settings.support.templates, settings.support.all_addresses)
+    rules = RulesSource(settings.support.rules, settings.support.templates, settings.support.all_addresses,
+                        mailboxes=settings.mailbox_names)
     rules.load()
     return Service(settings, rules, secret)
 
