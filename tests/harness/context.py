@@ -19,8 +19,10 @@ def mail_context(data_dir: Path, rules: Rules, now: datetime, **support: Any) ->
         address="support@example.com", name="Example Support", ticket_tag="[Support #{id}]", lists=(),
         data_dir=data_dir, templates=TEMPLATES, trusted_authserv_id="", spam_score_header="", spam_score_above=5.0,
     )
+    chosen = SimpleNamespace(**{**values, **support})
     settings = SimpleNamespace(
-        support=SimpleNamespace(**{**values, **support}),
+        support=chosen,
+        first_address_of=lambda name: chosen.address,  # one mailbox, delivered the support address
         limits=SimpleNamespace(auto_replies_per_sender_hour=3, max_attachment_size=25_000_000),
         survey=SimpleNamespace(delay=timedelta(hours=1), scale="good-okay-bad"),
         opsgenie=None, escalation=SimpleNamespace(backend="opsgenie", give_up_after=timedelta(days=5)),
