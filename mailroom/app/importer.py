@@ -14,7 +14,7 @@ from mailroom import clock
 from mailroom.app.ingest import Placement, ingest
 from mailroom.errors import MailroomError
 from mailroom.mail.message import parse
-from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 
 
 def _messages(path: Path) -> Iterator[bytes]:
@@ -64,7 +64,8 @@ def import_command(service: Any, settings: Any, path: Path) -> int:
         ctx = service.context()
         try:
             message = parse(raw, arrived, settings.limits.max_attachment_size, settings.limits.max_text)
-            result = ingest(ctx, message, store.content_key(raw), Placement(source), imported=True, raw=raw)
+            key = content_key(raw, settings.support.spam_score_header)
+            result = ingest(ctx, message, key, Placement(source), imported=True, raw=raw)
             counts[result.outcome] += 1
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop a migration
             counts["failed"] += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import peewee as pw
 
@@ -16,8 +16,9 @@ from mailroom.mail.spam import SpamPolicy, spam_reason
 from mailroom.mail.threader import thread
 from mailroom.store import files
 from mailroom.store import queries as store
+from mailroom.store.contentkey import legacy_content_key
 from mailroom.store.files import attachment_path
-from mailroom.store.models import Attachment, Message, Ticket, database
+from mailroom.store.models import Attachment, Event, Message, Ticket, database
 from mailroom.store.prepared import Bind, Prepared
 
 log = logging.getLogger("mailroom.ingest")
@@ -35,9 +36,11 @@ def at_uid(model: type[pw.Model]) -> Prepared:
 
 # Asked of every message: prepared once (see prepared.py).
 _AT_UID = at_uid(Message)
+# Messages stored before schema version 5 carry the legacy key: a re-fetch is compared with both.
 _SAME_MAIL = Prepared(
-    Message.select(Message.ticket)
-    .where((Message.message_id == Bind("message_id")) & (Message.content_key == Bind("key")))
+    Message.select(Message.ticket, Message.mailbox)
+    .where((Message.message_id == Bind("message_id"))
+           & ((Message.content_key == Bind("key")) | (Message.content_key == Bind("legacy"))))
     .limit(1)
     .tuples()
 )
@@ -75,15 +78,22 @@ def ingest(
     """Store `message` and apply it to its ticket in one transaction; a repeat is recognised."""
     if seen_at(place):
         return Ingested("duplicate", None, "mailbox UID already stored")
+    if place.name and not message.mailbox:
+        # Rules may route by the mailbox, and the ticket remembers it.
+        message = replace(message, mailbox=place.name)
     digests = _keep_attachments(ctx, message)
     if raw is not None and not message.complete:
         # Before the commit, like attachments: the stored text is cut, the original has the rest.
         files.keep_original(ctx.settings.support.data_dir, key, raw)
+    legacy = legacy_content_key(raw) if raw is not None else key
     try:
         with database.atomic():
-            duplicate = _SAME_MAIL.first(message_id=message.message_id, key=key)
+            duplicate = _SAME_MAIL.first(message_id=message.message_id, key=key, legacy=legacy)
             if duplicate is not None:
-                return Ingested("duplicate", duplicate[0], "same Message-ID and content")
+                ticket_id, stored_in = duplicate
+                if ticket_id is not None and place.name and stored_in != place.mailbox:
+                    _also_delivered(ctx, ticket_id, place.name)
+                return Ingested("duplicate", ticket_id, "same Message-ID and content")
             return _apply(ctx, message, key, place, imported, digests)
     except pw.IntegrityError:
         # Another worker stored the same message between our check and our insert.
@@ -161,6 +171,13 @@ def _apply(
     if spam:
         tickets.suspect_spam(ctx, created, spam)
     return Ingested("stored", created.id, threading.reason)
+
+
+def _also_delivered(ctx: Context, ticket_id: int, mailbox: str) -> None:
+    """Note once on the ticket that the same mail came in on another mailbox (To one of ours, Cc another)."""
+    detail = f"the same mail came in on mailbox {mailbox} too; stored once"
+    if not Event.select().where((Event.ticket == ticket_id) & (Event.action == "same mail") & (Event.detail == detail)).exists():
+        store.record_event(ticket_id, ctx.now, "mail", "same mail", detail)
 
 
 def _may_use_link(sender: agents.Sender, ticket_id: int, address: str) -> bool:

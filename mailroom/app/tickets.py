@@ -57,6 +57,7 @@ def open_ticket(
         closed_at=ctx.now if imported else None,
         language=decision.language or message.language,
         address=written_to(ctx, message),
+        mailbox=message.mailbox or None,
     )
     row.ticket = ticket
     row.kind = "agent" if opened_by else "customer"
@@ -77,9 +78,10 @@ def open_ticket(
 
 
 def written_to(ctx: Context, message: Inbound) -> str:
-    """The address of ours the customer wrote to (its mail goes out From there); the support address else."""
+    """The address of ours the customer wrote to (its mail goes out From there); else its mailbox's first address."""
     ours = ctx.our_addresses
-    return next((a for a in (our_address(r, ours) for r in message.delivered_to()) if a), ours[0])
+    found = next((a for a in (our_address(r, ours) for r in message.delivered_to()) if a), None)
+    return found or ctx.settings.first_address_of(message.mailbox)
 
 
 def suspect_spam(ctx: Context, ticket: Ticket, reason: str) -> None:

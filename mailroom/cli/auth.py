@@ -18,17 +18,19 @@ from mailroom.errors import SignInError
 class Connection:
     """A connection that signs in with OAuth2, and the table it reads."""
 
-    name: str  # imap or smtp
+    name: str  # imap (imap:NAME beside other mailboxes) or smtp
     username: str
     oauth2: OAuth2Settings
     shared: bool  # SMTP on the mailbox's table: signed in by the mailbox's sign-in
 
 
 def oauth2_connections(settings: Any) -> list[Connection]:
-    """IMAP's and SMTP's OAuth2 sign-ins, in that order."""
-    found = []
-    if settings.mailbox.auth == "oauth2":
-        found.append(Connection("imap", settings.mailbox.username, settings.mailbox.oauth2, False))
+    """Each mailbox's and SMTP's OAuth2 sign-ins, in that order."""
+    found = [
+        Connection(settings.connection_of(box), box.username, box.oauth2, False)
+        for box in settings.all_mailboxes
+        if box.auth == "oauth2"
+    ]
     if settings.smtp.auth == "oauth2":
         shared = settings.smtp.oauth2 is settings.mailbox.oauth2
         found.append(Connection("smtp", settings.smtp.username or settings.mailbox.username, settings.smtp.oauth2, shared))

@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = rsub.add_parser("explain", parents=[common], help="which rules match a message, and the result")
     explain.add_argument("file")
     explain.add_argument("--json", action="store_true")
+    explain.add_argument("--mailbox", metavar="NAME", help="as read from this mailbox (its name in mailroom.toml)")
 
     tickets = sub.add_parser("tickets", parents=[common], help="list or show tickets")
     tsub = tickets.add_subparsers(dest="tickets_command", required=True, metavar="list|show")
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="YYYY-MM-DD (UTC)")
     report.add_argument("--until", help="YYYY-MM-DD (UTC, inclusive)")
     report.add_argument("--team")
+    report.add_argument("--mailbox", metavar="NAME", help="only tickets that came in on this mailbox (its name in mailroom.toml)")
     report.add_argument("--json", action="store_true")
     report.add_argument("--html", metavar="FILE")
 
@@ -67,8 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     qsub = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="list|replay")
     qlist = qsub.add_parser("list", parents=[common], help="what is in quarantine, and why")
     qlist.add_argument("--json", action="store_true")
+    qlist.add_argument("--mailbox", metavar="NAME", help="only this mailbox's quarantine (default: every mailbox's)")
     qreplay = qsub.add_parser("replay", parents=[common], help="move UID (or all) back to be processed again")
     qreplay.add_argument("uid")
+    qreplay.add_argument("--mailbox", metavar="NAME", help="whose quarantine (needed when there are several mailboxes)")
 
     status = sub.add_parser("status", parents=[common], help="health: last poll, backlog, outbox, breaches, rules")
     status.add_argument("--json", action="store_true")
@@ -131,7 +135,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.rules_command == "check":
             settings = _settings_or_none(args)
             return rulescli.check(Path(args.path) if args.path else None, settings)
-        return rulescli.explain(Path(args.file), _settings_or_none(args), as_json=args.json)
+        return rulescli.explain(Path(args.file), _settings_or_none(args), as_json=args.json, mailbox=args.mailbox)
     settings = _settings(args)
     if args.command == "run":
         from mailroom.daemon import worker as daemon
@@ -152,8 +156,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mailroom.cli import quarantine
 
         if args.quarantine_command == "list":
-            return quarantine.list_command(settings, as_json=args.json)
-        return quarantine.replay_command(settings, args.uid)
+            return quarantine.list_command(settings, as_json=args.json, mailbox=args.mailbox)
+        return quarantine.replay_command(settings, args.uid, mailbox=args.mailbox)
     if args.command == "status":
         from mailroom.cli import status
 

@@ -31,7 +31,7 @@ def parse_day(value: str | None, option: str) -> date | None:
 
 
 def main(settings: Any, args: Any) -> int:
-    """Run the report for the command line's range and team (the database is already open)."""
+    """Run the report for the command line's range, team and mailbox (the database is already open)."""
     from mailroom.rules.ruleset import load_rules
 
     since = parse_day(getattr(args, "since", None), "--since")
@@ -39,7 +39,8 @@ def main(settings: Any, args: Any) -> int:
     if since and until and since > until:
         raise MailroomError(f"--since: {since} is after --until {until}")
     rules = load_rules(Path(settings.support.rules), None)
-    data = build_report(since, until, getattr(args, "team", None) or None, clock.now(), rules)
+    data = build_report(since, until, getattr(args, "team", None) or None, clock.now(), rules,
+                        getattr(args, "mailbox", None) or None)
     html_path = getattr(args, "html", None)
     if html_path:
         from mailroom.report.html import render

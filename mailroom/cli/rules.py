@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ def _ours(settings: Any) -> tuple[str, ...] | None:
     return settings.support.all_addresses if settings is not None else None
 
 
+def _mailboxes(settings: Any) -> tuple[str, ...] | None:
+    """The mailbox names of mailroom.toml (rules' `mailbox` must name one), when there is a config."""
+    return settings.mailbox_names if settings is not None else None
+
+
+def _load(rules_path: Path, templates: Path | None, settings: Any) -> Rules:
+    """The rules, checked against what mailroom.toml says of our addresses and mailboxes."""
+    return load_rules(rules_path, templates, _ours(settings), _mailboxes(settings))
+
+
 def _rules_path(path: Path | None, settings: Any) -> Path:
     if path is not None:
         return path
@@ -55,7 +66,7 @@ def check(path: Path | None, settings: Any) -> int:
     if not rules_path.exists():
         raise MailroomError(f"{rules_path}: no such file")
     templates = _template_dir(rules_path, settings)
-    rules = load_rules(rules_path, templates, _ours(settings))
+    rules = _load(rules_path, templates, settings)
     problems = []
     if templates is not None:
         problems += render_check(templates, sorted(_templates_used(rules) & _available(templates)))
@@ -72,16 +83,19 @@ def _available(templates: Path) -> set[str]:
     return {p.name.split(".", 1)[0] for p in templates.iterdir() if p.is_file()}
 
 
-def explain(file: Path, settings: Any, *, as_json: bool) -> int:
-    """Show which rules match a message, and the resulting routing and SLA due times."""
+def explain(file: Path, settings: Any, *, as_json: bool, mailbox: str | None = None) -> int:
+    """Show which rules match a message (as read from `mailbox`), and the resulting routing and SLA due times."""
     rules_path = _rules_path(None, settings)
-    rules = load_rules(rules_path, _template_dir(rules_path, settings), _ours(settings))
+    rules = _load(rules_path, _template_dir(rules_path, settings), settings)
+    known = _mailboxes(settings)
+    if mailbox is not None and known is not None and mailbox not in known:
+        raise MailroomError(f"--mailbox: '{mailbox}' is not a mailbox of mailroom.toml ({', '.join(known)})")
     try:
         raw = file.read_bytes()
     except OSError as exc:
         raise MailroomError(f"{file}: {exc.strerror}") from exc
     now = clock.now()
-    message = parse(raw, now)
+    message = replace(parse(raw, now), mailbox=mailbox or "")
     result = explain_message(rules, message, now)
     if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False, default=str))

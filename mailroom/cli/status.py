@@ -22,25 +22,26 @@ def status_command(settings: Any, *, as_json: bool) -> int:
         rules_state.update(state="error", error=exc.errors[0] if exc.errors else str(exc))
     except (OSError, MailroomError) as exc:
         rules_state.update(state="error", error=str(exc))
-    data = snapshot(clock.now(), rules_state)
+    data = snapshot(clock.now(), rules_state, settings)
     signins = build_signins(settings)
-    try:
-        conn = connect_mailbox(settings, tries=1, credentials=signins.imap)
-        try:
-            conn.select(settings.mailbox.folder)
-            data["waiting"] = len(conn.uids())
-        finally:
-            conn.close()
-    except TransientError as exc:
-        data["waiting"] = None
-        data["mailbox_error"] = str(exc)
-    data["signin"] = _signin(data["signin"], signins)
+    for box, shown in zip(settings.all_mailboxes, data["mailboxes"], strict=True):
+        shown.update(_waiting(settings, box, signins.mailboxes[box.name]))
+    # The totals over every mailbox, as one mailbox's status showed them before there were several.
+    counts = [shown["waiting"] for shown in data["mailboxes"]]
+    data["waiting"] = None if None in counts else sum(counts)
+    errors = [f"{shown['name']}: {shown['error']}" if len(counts) > 1 else shown["error"]
+              for shown in data["mailboxes"] if shown["error"]]
+    if errors:
+        data["mailbox_error"] = "; ".join(errors)
+    data["signin"] = _signin(settings, data["signin"], signins)
     if as_json:
         print(json.dumps(data, indent=2))
         return 0
-    for box in data["mailboxes"]:
-        print(f"mailbox {box['name']}: last poll {box['last_poll_at'] or 'never'}" + (f" (error: {box['last_error']})" if box["last_error"] else ""))
-    print(f"waiting in the mailbox: {data['waiting'] if data['waiting'] is not None else 'unknown (' + data.get('mailbox_error', '') + ')'}")
+    for shown in data["mailboxes"]:
+        waiting = shown["waiting"] if shown["waiting"] is not None else "unknown"
+        problem = shown["error"] or shown["last_error"]
+        print(f"mailbox {shown['name']} ({shown['ledger']}): {shown['state']}, last poll {shown['last_poll_at'] or 'never'},"
+              f" {waiting} waiting" + (f" (error: {problem})" if problem else ""))
     out = data["outbox"]
     print(f"outbox: {out['queued']} mail(s) queued, oldest {out['oldest_queued_at'] or '-'}; {out['failed']} failed; {out['alerts_queued']} alert(s) queued, {out['alerts_failed']} failed")
     print(f"open breaches: {data['breaches_open']}; quarantine: {data['quarantine']}")
@@ -52,11 +53,24 @@ def status_command(settings: Any, *, as_json: bool) -> int:
     return 0
 
 
-def _signin(recorded: list[dict[str, Any]], signins: Any) -> list[dict[str, Any]]:
-    """IMAP's sign-in as this command just did it; SMTP's as the daemon last recorded it, else its method."""
+def _waiting(settings: Any, box: Any, credentials: Any) -> dict[str, Any]:
+    """How many mails wait in the mailbox's folder now, asked of the server; its state and error."""
+    try:
+        conn = connect_mailbox(settings, tries=1, credentials=credentials, box=box)
+        try:
+            conn.select(box.folder)
+            return {"waiting": len(conn.uids()), "state": "ok", "error": None}
+        finally:
+            conn.close()
+    except TransientError as exc:
+        return {"waiting": None, "state": "error", "error": str(exc)}
 
+
+def _signin(settings: Any, recorded: list[dict[str, Any]], signins: Any) -> list[dict[str, Any]]:
+    """Each mailbox's sign-in as this command just did it; SMTP's as the daemon last recorded it, else its method."""
     smtp = next((s for s in recorded if s["connection"] == "smtp"), None)
-    states = [asdict(signin_state("imap", signins.imap))]
+    states = [asdict(signin_state(settings.connection_of(box), signins.mailboxes[box.name]))
+              for box in settings.all_mailboxes]
     if signins.smtp is not None:
         states.append(smtp or asdict(signin_state("smtp", signins.smtp)))
     return states

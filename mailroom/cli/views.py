@@ -37,6 +37,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
             {"at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
             for e in Event.select().where(Event.ticket == ticket.id).order_by(Event.at, Event.id)
         ],
+        **_came_in(ticket),
     }
 
 
@@ -74,6 +75,11 @@ def _summary(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _came_in(ticket: Ticket) -> dict[str, Any]:
+    """Where the customer wrote: the mailbox (its name in mailroom.toml) and the address of ours; after the contract's keys."""
+    return {"mailbox": ticket.mailbox, "address": ticket.address}
+
+
 def found_json(ticket: Ticket, hit: Found) -> dict[str, Any]:
     """One ticket found by `tickets search`: what it is, how well it matched, how it was answered."""
     return {
@@ -81,6 +87,7 @@ def found_json(ticket: Ticket, hit: Found) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "matching_messages": hit.mails,
         "last_answer": last_answer(ticket.id)[:500],
+        **_came_in(ticket),
     }
 
 
@@ -95,6 +102,7 @@ def ticket_text(data: dict[str, Any]) -> str:
         f"Ticket #{data['id']}: {data['subject']}",
         f"  status {data['status']}, priority {data['priority']}, team {data['team']}, tags {', '.join(data['tags']) or '-'}",
         f"  requester {data['requester']}, assignee {data['assignee'] or '-'}",
+        f"  came in on mailbox {data['mailbox'] or '-'}, written to {data['address'] or '-'}",
         f"  created {data['created_at']}, first response {data['first_response_at'] or '-'}",
     ]
     for c in data["sla"]["clocks"]:

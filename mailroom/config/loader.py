@@ -7,24 +7,28 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mailroom.config.connections import (
+    ADDRESS,
+    addresses,
+    mailbox_tables,
+    read_mailboxes,
+    read_smtp,
+)
 from mailroom.config.hosts import is_loopback
-from mailroom.config.oauth2 import AUTH, oauth2_table, read_oauth2
 from mailroom.config.settings import (
     DatabaseSettings,
     EscalationSettings,
     HealthSettings,
     LimitsSettings,
-    MailboxSettings,
     MetricsSettings,
-    OAuth2Settings,
     OpsgenieSettings,
     PagerdutySettings,
     Settings,
-    SmtpSettings,
     SupportSettings,
     SurveySettings,
     WebhookSettings,
@@ -34,17 +38,15 @@ from mailroom.errors import ConfigError
 
 DEFAULT_CONFIG = "mailroom.toml"
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
-SECURITY = ("tls", "starttls", "none")
 BACKENDS = ("opsgenie", "pagerduty", "webhook")
 SCALES = ("good-okay-bad", "1-5")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
-SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 
 # Every key each table accepts; secret keys also accept their `_env` and `_file` forms.
 KEYS: dict[str, tuple[str, ...]] = {
     "mailbox": ("host", "port", "security", "ca_file", "username", "password", "folder",
-                "processed_folder", "quarantine_folder", "idle", "poll_interval", "auth", "oauth2"),
+                "processed_folder", "quarantine_folder", "idle", "poll_interval", "auth", "oauth2",
+                "name", "addresses"),
     "smtp": ("host", "port", "security", "ca_file", "username", "password", "auth", "oauth2"),
     "support": ("address", "name", "ticket_tag", "lists", "rules", "templates", "data_dir",
                 "secret", "trusted_authserv_id", "spam_score_header", "spam_score_above", "addresses"),
@@ -61,7 +63,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 SECRET_KEYS = {"mailbox.password", "smtp.password", "support.secret", "database.password",
                "opsgenie.api_key", "pagerduty.routing_key", "webhook.secret"}
 
-_ADDRESS = re.compile(r'^[^@\s<>",;]+@[^@\s<>",;.]+(\.[^@\s<>",;.]+)*$')
 _TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
 
 
@@ -78,12 +79,16 @@ def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
     data = _read_toml(path, absolute)
     base_dir = absolute.parent
     _check_known_keys(data)
-    tables = {name: Table(name, data.get(name), base_dir, env) for name in KEYS}
+    tables = {name: Table(name, data.get(name), base_dir, env) for name in KEYS if name != "mailbox"}
 
     # Built in file order, so the first bad key reported is the first one a reader meets.
-    mailbox = _mailbox(tables["mailbox"])
-    smtp = _smtp(tables["smtp"], mailbox)
+    mailboxes = read_mailboxes(mailbox_tables(data.get("mailbox"), base_dir, env))
+    mailbox = mailboxes[0]
+    smtp = read_smtp(tables["smtp"], mailbox)
     support = _support(tables["support"])
+    # Every mailbox's addresses are ours too: the loop guard and agent detection know them all.
+    delivered = [a for box in mailboxes for a in box.addresses]
+    support = replace(support, addresses=tuple(dict.fromkeys([*support.addresses, *delivered])))
     database = _database(tables["database"], support.data_dir)
     opsgenie = _opsgenie(tables["opsgenie"])
     escalation = EscalationSettings(
@@ -98,6 +103,7 @@ def load_settings(path: Path, env: Mapping[str, str] = os.environ) -> Settings:
         path=absolute,
         base_dir=base_dir,
         mailbox=mailbox,
+        mailboxes=mailboxes,
         smtp=smtp,
         support=support,
         database=database,
@@ -165,85 +171,24 @@ def _unknown(where: str, kind: str, name: str, known: list[str]) -> ConfigError:
 
 def _check_known_keys(data: dict[str, Any]) -> None:
     # Typos are checked first: a misspelt key otherwise surfaces as a confusing "required".
-    for name, table in data.items():
+    for name, value in data.items():
         if name not in KEYS:
             raise _unknown(name, "table", name, list(KEYS))
-        if not isinstance(table, dict):
-            raise ConfigError(f"{name}: expected a table, got {show(table)}")
-        known = _known(name)
-        for key in table:
-            if key not in known:
-                raise _unknown(f"{name}.{key}", "key", key, known)
+        entries = list(enumerate(value)) if name == "mailbox" and isinstance(value, list) else [(None, value)]
+        for index, table in entries:
+            where = name if index is None else f"{name}[{index}]"
+            if not isinstance(table, dict):
+                raise ConfigError(f"{where}: expected a table, got {show(table)}")
+            known = _known(name)
+            for key in table:
+                if key not in known:
+                    raise _unknown(f"{where}.{key}", "key", key, known)
 
-
-
-def _security(table: Table, default: str) -> tuple[str, str]:
-    host = table.required("host")
-    security = table.choice("security", SECURITY, default)
-    if security == "none" and not is_loopback(host):
-        raise table.error("security", f'"none" is only allowed for a loopback host, not "{host}"')
-    return host, security
-
-
-def _auth(table: Table) -> tuple[str, OAuth2Settings | None]:
-    """`auth` and the oauth2 table it needs (or forbids)."""
-    auth = table.choice("auth", AUTH, "password")
-    oauth2 = oauth2_table(table)
-    if auth == "password" and oauth2 is not None:
-        raise ConfigError(f'{table.name}.oauth2: set {table.name}.auth = "oauth2" to sign in with it')
-    return auth, read_oauth2(oauth2) if oauth2 is not None else None
-
-
-def _mailbox(table: Table) -> MailboxSettings:
-    host, security = _security(table, "tls")
-    auth, oauth2 = _auth(table)
-    if auth == "oauth2" and oauth2 is None:
-        raise ConfigError('mailbox.oauth2: required with mailbox.auth = "oauth2" (a [mailbox.oauth2] table)')
-    return MailboxSettings(
-        host=host,
-        port=table.port("port", IMAP_PORTS[security]),
-        security=security,
-        ca_file=table.optional_path("ca_file"),
-        username=table.required("username"),
-        password=table.required_secret("password") if auth == "password" else None,
-        folder=table.folder("folder", "INBOX"),
-        processed_folder=table.folder("processed_folder", "Processed"),
-        quarantine_folder=table.folder("quarantine_folder", "Quarantine"),
-        idle=table.boolean("idle", True),
-        poll_interval=table.duration("poll_interval", "30s", positive=True),
-        auth=auth,
-        oauth2=oauth2,
-    )
-
-
-def _smtp(table: Table, mailbox: MailboxSettings) -> SmtpSettings:
-    host, security = _security(table, "starttls")
-    auth, oauth2 = _auth(table)
-    username = table.string("username", "") or None
-    password = None
-    if auth == "oauth2":
-        oauth2 = oauth2 or mailbox.oauth2  # the mailbox's table, asked for the SMTP scope
-        if oauth2 is None:
-            raise ConfigError('smtp.oauth2: required with smtp.auth = "oauth2" (an [smtp.oauth2] or [mailbox.oauth2] table)')
-        username = username or mailbox.username  # XOAUTH2 names the mailbox it signs in as
-    else:
-        # Logging in needs a password; the contract's variable is the default place to find it.
-        password = table.secret("password", "MAILROOM_SMTP_PASSWORD" if username else None)
-    return SmtpSettings(
-        host=host,
-        port=table.port("port", SMTP_PORTS[security]),
-        security=security,
-        ca_file=table.optional_path("ca_file"),
-        username=username,
-        password=password,
-        auth=auth,
-        oauth2=oauth2,
-    )
 
 
 def _support(table: Table) -> SupportSettings:
     address = table.required("address").lower()
-    if not _ADDRESS.match(address):
+    if not ADDRESS.match(address):
         raise table.expected("address", 'an email address like "support@example.com"', address)
     tag = table.string("ticket_tag", "[Support #{id}]")
     if "{id}" not in tag:
@@ -264,16 +209,8 @@ def _support(table: Table) -> SupportSettings:
         trusted_authserv_id=table.string("trusted_authserv_id", ""),
         spam_score_header=_header_name(table, "spam_score_header"),
         spam_score_above=table.number("spam_score_above", 5.0),
-        addresses=_addresses(table, "addresses"),
+        addresses=addresses(table, "addresses"),
     )
-
-
-def _addresses(table: Table, key: str) -> tuple[str, ...]:
-    found = tuple(a.strip().lower() for a in table.strings(key))
-    for address in found:
-        if not _ADDRESS.match(address):
-            raise table.expected(key, 'email addresses like ["help@example.com"]', address)
-    return found
 
 
 def _header_name(table: Table, key: str) -> str:

@@ -51,6 +51,11 @@ class MailboxSettings:
     name: str = "support"  # how rules, status, reports and alerts name it
     addresses: tuple[str, ...] = ()  # addresses of ours delivered into it; () = the support address
 
+    @property
+    def ledger(self) -> str:
+        """The name its reading is recorded and locked under: user@host/folder."""
+        return f"{self.username}@{self.host}/{self.folder}"
+
 
 @dataclass(frozen=True, slots=True)
 class SmtpSettings:
@@ -200,14 +205,28 @@ class Settings:
         """The names of every mailbox read."""
         return tuple(box.name for box in self.all_mailboxes)
 
+    def connection_of(self, box: MailboxSettings) -> str:
+        """How status and sign-in records name a mailbox's IMAP connection: "imap", or "imap:NAME" beside others."""
+        return "imap" if len(self.all_mailboxes) == 1 else f"imap:{box.name}"
+
+    def mailbox_named(self, name: str) -> MailboxSettings | None:
+        """The mailbox of that name, if one is read."""
+        return next((box for box in self.all_mailboxes if box.name == name), None)
+
+    def first_address_of(self, name: str) -> str:
+        """Where mail read from mailbox `name` was delivered when no header says: its first address."""
+        box = self.mailbox_named(name)
+        return box.addresses[0] if box is not None and box.addresses else self.support.address
+
     def require_connection_secrets(self) -> None:
         """Read every secret a connecting command needs; ConfigError naming the first unreadable key."""
-        for oauth2 in (self.mailbox.oauth2, self.smtp.oauth2):
+        for oauth2 in (*(box.oauth2 for box in self.all_mailboxes), self.smtp.oauth2):
             for secret in (oauth2.client_secret, oauth2.refresh_token) if oauth2 else ():
                 if secret is not None:
                     secret.reveal()
-        if self.mailbox.password is not None:
-            self.mailbox.password.reveal()
+        for box in self.all_mailboxes:
+            if box.password is not None:
+                box.password.reveal()
         if self.smtp.auth == "password" and self.smtp.username and self.smtp.password is not None:
             self.smtp.password.reveal()
         backend = self.escalation.backend

@@ -20,16 +20,24 @@ log = logging.getLogger("mailroom.health")
 WATCHED = ("poll", "outbox", "auth")
 
 
-def snapshot(now: datetime, rules_state: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The figures `status` shows, from the database alone."""
+def poll_part(settings: Any, box: Any) -> str:
+    """The watched part of a mailbox's polling: "poll" alone, "poll-NAME" beside other mailboxes."""
+    return "poll" if settings is None or len(settings.all_mailboxes) == 1 else f"poll-{box.name}"
+
+
+def watched(settings: Any) -> tuple[str, ...]:
+    """Every part with an alert of its own: each mailbox's polling, the outbox, sign-in."""
+    boxes = settings.all_mailboxes if settings is not None else ()
+    return (*dict.fromkeys(poll_part(settings, box) for box in boxes), *WATCHED[1:]) if boxes else WATCHED
+
+
+def snapshot(now: datetime, rules_state: dict[str, Any] | None = None, settings: Any = None) -> dict[str, Any]:
+    """The figures `status` shows, from the database alone; with `settings`, each mailbox by its name."""
     queued = OutboxItem.select().where(OutboxItem.state == "queued")
     oldest = queued.order_by(OutboxItem.created_at).first()
     return {
         "now": iso(now),
-        "mailboxes": [
-            {"name": m.name, "last_poll_at": iso(m.last_poll_at), "last_error": m.last_error, "uidvalidity": m.uidvalidity}
-            for m in Mailbox.select().order_by(Mailbox.name)
-        ],
+        "mailboxes": _mailboxes(settings),
         "outbox": {
             "queued": queued.where(OutboxItem.kind == "mail").count(),
             "alerts_queued": queued.where(OutboxItem.kind == "alert").count(),
@@ -40,8 +48,28 @@ def snapshot(now: datetime, rules_state: dict[str, Any] | None = None) -> dict[s
         "breaches_open": breaches.tickets_breaching(now),
         "quarantine": Quarantined.select().where(Quarantined.replayed_at.is_null()).count(),
         "rules": rules_state or {},
-        "health_alerts": {what: _state(what) for what in WATCHED},
+        "health_alerts": {what: _state(what) for what in watched(settings)},
         "signin": [asdict(state) for state in signins.load()],
+    }
+
+
+def _mailboxes(settings: Any) -> list[dict[str, Any]]:
+    """Each mailbox's ledger: the configured ones by name and folder, in the config's order."""
+    rows = {m.name: m for m in Mailbox.select().order_by(Mailbox.name)}
+    if settings is None:
+        return [_ledger(m.name, m) for m in rows.values()]
+    return [
+        {"name": box.name, "folder": box.folder, **_ledger(box.ledger, rows.get(box.ledger))}
+        for box in settings.all_mailboxes
+    ]
+
+
+def _ledger(name: str, row: Mailbox | None) -> dict[str, Any]:
+    return {
+        "ledger": name,
+        "last_poll_at": iso(row.last_poll_at) if row else None,
+        "last_error": row.last_error if row else None,
+        "uidvalidity": row.uidvalidity if row else None,
     }
 
 
@@ -50,18 +78,19 @@ def _state(what: str) -> str:
     return row.value if row else "closed"
 
 
-def stuck(now: datetime, stale_after: Any, started_at: datetime) -> dict[str, str | None]:
+def stuck(now: datetime, stale_after: Any, started_at: datetime, settings: Any = None) -> dict[str, str | None]:
     """For each watched part, why it is stuck (None when healthy)."""
     limit = now - stale_after
-    last_poll = Mailbox.select(pw.fn.MAX(Mailbox.last_poll_at)).scalar()
-    if isinstance(last_poll, str):  # SQLite aggregates lose the column's type
-        last_poll = datetime.fromisoformat(last_poll)
-    if last_poll is not None:
-        last_poll = clock.as_utc(last_poll)
-    poll = None
-    if (last_poll or started_at) < limit:
-        errors = [m.last_error for m in Mailbox.select() if m.last_error]
-        poll = f"no successful poll since {iso(last_poll) or 'start'}" + (f": {errors[0]}" if errors else "")
+    # One cause, one page: a mailbox not polled, or mail not sent, because sign-in fails, even
+    # when sign-in has not failed for long yet (its last good poll may be older than its failure).
+    failing_at_all = signins.failing(now + timedelta(seconds=1))
+    problems: dict[str, str | None] = {}
+    boxes = settings.all_mailboxes if settings is not None else ()
+    for box in boxes:
+        signing_in = settings.connection_of(box) in failing_at_all
+        problems[poll_part(settings, box)] = None if signing_in else _poll_stuck([box.ledger], limit, started_at)
+    if not boxes:
+        problems["poll"] = None if "imap" in failing_at_all else _poll_stuck(None, limit, started_at)
     oldest = (
         OutboxItem.select()
         .where((OutboxItem.state == "queued") & (OutboxItem.kind == "mail"))
@@ -69,23 +98,33 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime) -> dict[str, st
         .first()
     )
     outbox = None
-    if oldest is not None and oldest.created_at < limit:
+    if oldest is not None and oldest.created_at < limit and "smtp" not in failing_at_all:
         outbox = f"oldest queued mail waiting since {iso(oldest.created_at)}: {oldest.last_error or 'not sent'}"
     failing = signins.failing(limit)
-    # One cause, one page: a mailbox not polled, or mail not sent, because sign-in fails, even
-    # when sign-in has not failed for long yet (its last good poll may be older than its failure).
-    failing_at_all = signins.failing(now + timedelta(seconds=1))
-    if "imap" in failing_at_all:
-        poll = None
-    if "smtp" in failing_at_all:
-        outbox = None
-    return {"poll": poll, "outbox": outbox, "auth": "; ".join(failing.values()) or None}
+    return {**problems, "outbox": outbox, "auth": "; ".join(failing.values()) or None}
+
+
+def _poll_stuck(ledgers: list[str] | None, limit: datetime, started_at: datetime) -> str | None:
+    """Why these ledgers (all when None) have had no good poll since `limit`; None when they have."""
+    rows = Mailbox.select()
+    if ledgers is not None:
+        rows = rows.where(Mailbox.name.in_(ledgers))
+    last_poll = rows.select(pw.fn.MAX(Mailbox.last_poll_at)).scalar()
+    if isinstance(last_poll, str):  # SQLite aggregates lose the column's type
+        last_poll = datetime.fromisoformat(last_poll)
+    if last_poll is not None:
+        last_poll = clock.as_utc(last_poll)
+    # A worker that just started has had no time to poll: a poll of an earlier run does not count against it.
+    if max(last_poll or started_at, started_at) >= limit:
+        return None
+    errors = [m.last_error for m in rows if m.last_error]
+    return f"no successful poll since {iso(last_poll) or 'start'}" + (f": {errors[0]}" if errors else "")
 
 
 def check(settings: Any, started_at: datetime) -> None:
     """Raise one alert per stuck part (alias mailroom-health-<what>) and close it on recovery."""
     now = clock.now()
-    problems = stuck(now, settings.health.stale_after, started_at)
+    problems = stuck(now, settings.health.stale_after, started_at, settings)
     with database.atomic():
         for what, problem in problems.items():
             wanted = "open" if problem else "closed"
@@ -100,7 +139,7 @@ def check(settings: Any, started_at: datetime) -> None:
                 log.error("action=health-alert what=%s problem=%s", what, problem)
                 payload = {
                     "alias": alias,
-                    "message": ("mailroom: sign-in is failing" if what == "auth" else f"mailroom: {what} is stuck")[:130],
+                    "message": _headline(what)[:130],
                     "description": problem,
                     "priority": "P1",
                     "tags": ["mailroom", "health"],
@@ -111,3 +150,12 @@ def check(settings: Any, started_at: datetime) -> None:
             else:
                 log.info("action=health-recovered what=%s", what)
                 store.queue(kind="alert", now=now, action="close", alias=alias, payload={"alias": alias})
+
+
+def _headline(what: str) -> str:
+    """The alert's message: what is stuck, a mailbox by its name."""
+    if what == "auth":
+        return "mailroom: sign-in is failing"
+    if what.startswith("poll-"):
+        return f"mailroom: polling mailbox {what[5:]} is stuck"
+    return f"mailroom: {what} is stuck"

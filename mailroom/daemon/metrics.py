@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import peewee as pw
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -26,10 +27,11 @@ PASS_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
 class Metrics:
-    """This worker's meters, labelled with its mailbox, and the endpoint that serves them."""
+    """This worker's meters, labelled with its mailboxes, and the endpoint that serves them."""
 
-    def __init__(self, mailbox: str) -> None:
-        self.mailbox = mailbox
+    # Reading is counted per mailbox; sending, shared by all of them, under the first one's label.
+    def __init__(self, ledgers: tuple[str, ...]) -> None:
+        self.mailbox = ledgers[0]
         self.registry = CollectorRegistry()
         r = self.registry
         self.ingested = Counter("mailroom_messages_ingested", "Messages stored from the mailbox", ["mailbox"], registry=r)
@@ -43,15 +45,17 @@ class Metrics:
                                 ["mailbox", "mode"], buckets=PASS_BUCKETS, registry=r)
         self.responses = Histogram("mailroom_first_response_seconds", "From a ticket's opening to its first response",
                                    ["mailbox"], buckets=RESPONSE_BUCKETS, registry=r)
-        r.register(StoreCollector(mailbox))
+        r.register(StoreCollector(ledgers))
         # Every series exists from the start at 0, so that rates and dashboards see the first event.
-        for counter in (self.ingested, self.duplicates, self.quarantined, self.imap_errors, self.smtp_errors):
-            counter.labels(mailbox)
+        for ledger in ledgers:
+            for counter in (self.ingested, self.duplicates, self.quarantined, self.imap_errors):
+                counter.labels(ledger)
+            for mode in ("poll", "idle"):
+                self.passes.labels(ledger, mode)
+        self.smtp_errors.labels(self.mailbox)
         for kind in ("ack", "relay", "notification", "survey"):
-            self.sent.labels(mailbox, kind)
-        for mode in ("poll", "idle"):
-            self.passes.labels(mailbox, mode)
-        self.responses.labels(mailbox)
+            self.sent.labels(self.mailbox, kind)
+        self.responses.labels(self.mailbox)
 
     def serve(self, listen: tuple[str, int]) -> None:
         """Serve /metrics in a background thread."""
@@ -71,16 +75,16 @@ class Metrics:
 
     # --- what the daemon counts ---------------------------------------------------------------------
 
-    def ingest_pass(self, report: Any, seconds: float, mode: str) -> None:
-        """One pass over the mailbox: what it stored, skipped and quarantined, and how long it took."""
-        self.ingested.labels(self.mailbox).inc(report.stored)
-        self.duplicates.labels(self.mailbox).inc(report.duplicates)
-        self.quarantined.labels(self.mailbox).inc(report.quarantined)
-        self.passes.labels(self.mailbox, mode).observe(seconds)
+    def ingest_pass(self, ledger: str, report: Any, seconds: float, mode: str) -> None:
+        """One pass over a mailbox: what it stored, skipped and quarantined, and how long it took."""
+        self.ingested.labels(ledger).inc(report.stored)
+        self.duplicates.labels(ledger).inc(report.duplicates)
+        self.quarantined.labels(ledger).inc(report.quarantined)
+        self.passes.labels(ledger, mode).observe(seconds)
 
-    def imap_error(self) -> None:
-        """The mailbox could not be reached or read."""
-        self.imap_errors.labels(self.mailbox).inc()
+    def imap_error(self, ledger: str) -> None:
+        """A mailbox could not be reached or read."""
+        self.imap_errors.labels(ledger).inc()
 
     def smtp_error(self) -> None:
         """A flush found the SMTP server away."""
@@ -90,8 +94,8 @@ class Metrics:
 class StoreCollector(Collector):
     """Gauges read from the database at each scrape: outbox, breaches, quarantine."""
 
-    def __init__(self, mailbox: str) -> None:
-        self.mailbox = mailbox
+    def __init__(self, ledgers: tuple[str, ...]) -> None:
+        self.ledgers = ledgers
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """The store's state now; nothing when the database cannot be read."""
@@ -129,5 +133,13 @@ class StoreCollector(Collector):
             breaches.add_metric([policy], count)
         yield breaches
         held = GaugeMetricFamily("mailroom_quarantine_size", "Messages in quarantine, not replayed", labels=["mailbox"])
-        held.add_metric([self.mailbox], Quarantined.select().where(Quarantined.replayed_at.is_null()).count())
+        waiting = (
+            Quarantined.select(Quarantined.mailbox, pw.fn.COUNT(Quarantined.id))
+            .where(Quarantined.replayed_at.is_null())
+            .group_by(Quarantined.mailbox)
+            .tuples()
+        )
+        per_mailbox = dict.fromkeys(self.ledgers, 0) | {ledger: count for ledger, count in waiting}
+        for ledger, count in per_mailbox.items():
+            held.add_metric([ledger], count)
         yield held

@@ -19,7 +19,7 @@ from mailroom.errors import TransientError, UnparseableMessage
 from mailroom.mail.message import parse
 from mailroom.ports import Meter
 from mailroom.rules.source import RulesSource
-from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.failures import refusal
 from mailroom.store.models import Mailbox, Quarantined, database
 
@@ -57,20 +57,14 @@ class Service:
         rules = self.rules.rules or self.rules.load()
         return Context(self.settings, rules, self.secret, clock.now(), language_of, self.meter)
 
-    @property
-    def mailbox_name(self) -> str:
-        """The ledger's name for the support folder: user@host/folder."""
-        cfg = self.settings.mailbox
-        return f"{cfg.username}@{cfg.host}/{cfg.folder}"
-
-    def ingest_once(self, conn: MailboxConnection, stop: threading.Event | None = None) -> IngestReport:
-        """Fetch every waiting message, store each exactly once, then move it out of the inbox."""
+    def ingest_once(self, conn: MailboxConnection, stop: threading.Event | None = None, box: Any = None) -> IngestReport:
+        """Fetch every message waiting in `box` (the first mailbox by default), store each exactly once, then move it out."""
         # With `stop` set (shutdown) the pass ends after the current message: what it stored is
         # still moved, the rest waits in the folder for the next start.
-        cfg = self.settings.mailbox
+        cfg = box or self.settings.mailbox
         report = IngestReport()
         uidvalidity = conn.select(cfg.folder)
-        ledger = self._ledger(uidvalidity)
+        ledger = self._ledger(cfg.ledger, uidvalidity)
         uids = conn.uids()
         for batch in conn.batches(uids):
             done: list[int] = []
@@ -78,7 +72,7 @@ class Service:
             for item in batch:
                 if stop is not None and stop.is_set():
                     break
-                place = Placement(self.mailbox_name, uidvalidity, item.uid, cfg.name)
+                place = Placement(cfg.ledger, uidvalidity, item.uid, cfg.name)
                 committed = report.stored + report.quarantined
                 if self._take(item, place, report):
                     done.append(item.uid)
@@ -103,13 +97,13 @@ class Service:
             ledger.save()
         return report
 
-    def _ledger(self, uidvalidity: int) -> Mailbox:
-        ledger, _ = Mailbox.get_or_create(name=self.mailbox_name)
+    def _ledger(self, name: str, uidvalidity: int) -> Mailbox:
+        ledger, _ = Mailbox.get_or_create(name=name)
         if ledger.uidvalidity != uidvalidity:
             if ledger.uidvalidity is not None:
                 # UIDs were renumbered: start over; stored messages are still recognised by
                 # Message-ID and content, so nothing is stored twice.
-                log.warning("UIDVALIDITY of %s changed from %s to %s", self.mailbox_name, ledger.uidvalidity, uidvalidity)
+                log.warning("UIDVALIDITY of %s changed from %s to %s", name, ledger.uidvalidity, uidvalidity)
             ledger.uidvalidity, ledger.last_uid = uidvalidity, 0
             ledger.save()
         return ledger
@@ -119,7 +113,7 @@ class Service:
         if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
             return False
         ctx = self.context()
-        key = store.content_key(item.raw)
+        key = content_key(item.raw, self.settings.support.spam_score_header)
         message_id = ""
         try:
             limits = self.settings.limits

@@ -26,7 +26,8 @@ def build_service(settings: Any) -> Service:
     store.open_store(settings)
     configured = settings.support.secret.reveal_optional() if settings.support.secret else None
     secret = store.shared_secret(configured)
-    rules = RulesSource(settings.support.rules, settings.support.templates, settings.support.all_addresses)
+    rules = RulesSource(settings.support.rules, settings.support.templates, settings.support.all_addresses,
+                        mailboxes=settings.mailbox_names)
     rules.load()
     return Service(settings, rules, secret)
 
@@ -35,11 +36,12 @@ __all__ = ["build_service", "build_signins", "connect_mailbox", "signin_state"]
 
 
 def connect_mailbox(settings: Any, stop: threading.Event | None = None, tries: int = CONNECT_TRIES,
-                    credentials: Credentials | None = None) -> MailboxConnection:
-    """A signed-in IMAP session, retried with backoff; TransientError after the last try."""
-    credentials = credentials or mailbox_credentials(settings)
+                    credentials: Credentials | None = None, box: Any = None) -> MailboxConnection:
+    """A signed-in IMAP session to `box` (the first mailbox by default), retried with backoff; TransientError after the last try."""
+    box = box or settings.mailbox
+    credentials = credentials or mailbox_credentials(settings, box)
     for attempt in range(1, tries + 1):
-        conn = MailboxConnection(settings.mailbox, credentials)
+        conn = MailboxConnection(box, credentials)
         try:
             conn.connect()
             return conn

@@ -14,19 +14,17 @@ import schedule
 
 from mailroom import clock
 from mailroom.adapters.escalation import build_escalator
-from mailroom.adapters.imap import MailboxConnection
 from mailroom.adapters.smtp import MailSender
 from mailroom.app import alerting, cycle, surveys
 from mailroom.app.sending import flush_mail_once
-from mailroom.backoff import doubling
 from mailroom.daemon import health, logs
 from mailroom.daemon.metrics import Metrics
-from mailroom.daemon.service import Service
+from mailroom.daemon.readers import Fleet, MailboxReader, record_poll_error
+from mailroom.daemon.service import DB_ERRORS, Service
 from mailroom.daemon.wiring import build_service, build_signins, connect_mailbox, signin_state
 from mailroom.errors import TransientError
 from mailroom.store import signins
-from mailroom.store.locks import MailboxLock
-from mailroom.store.models import Mailbox, database
+from mailroom.store.models import database
 
 log = logging.getLogger("mailroom")
 
@@ -34,11 +32,10 @@ DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
 SEND_WAIT = 0.5  # seconds `run --once`'s sender waits for a commit before looking anyway
 SMTP_PAUSE = 5.0  # seconds it leaves a server that is away alone, rather than retrying per message
 SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
-RECONNECT_FIRST, RECONNECT_CEILING = 1.0, 60.0  # seconds between tries at a failing mailbox: doubling
 
 
 class Worker:
-    """One `mailroom run` process: an ingest thread on IMAP, the scheduled jobs on the main thread."""
+    """One `mailroom run` process: a reader thread per mailbox, the scheduled jobs on the main thread."""
 
     def __init__(self, settings: Any, service: Service) -> None:
         self.settings = settings
@@ -52,9 +49,14 @@ class Worker:
         self.service.after_commit = self.wake.set
         self.smtp_error: str | None = None
         self.started_at = clock.now()
-        self.lock = MailboxLock(service.mailbox_name)
-        self.metrics = Metrics(service.mailbox_name) if settings.metrics.listen else None
+        boxes = settings.all_mailboxes
+        self.metrics = Metrics(tuple(box.ledger for box in boxes)) if settings.metrics.listen else None
         self.service.meter = self.metrics
+        self.fleet = Fleet(len(boxes))
+        self.readers = [
+            MailboxReader(settings, service, box, self.signins.mailboxes[box.name], self.fleet, self.stop, self.metrics)
+            for box in boxes
+        ]
 
     # --- the jobs ---------------------------------------------------------------------------
 
@@ -100,7 +102,8 @@ class Worker:
 
     def save_signins(self) -> None:
         """Record how each connection signs in, for status and the health check."""
-        states = [signin_state("imap", self.signins.imap)]
+        states = [signin_state(self.settings.connection_of(box), self.signins.mailboxes[box.name])
+                  for box in self.settings.all_mailboxes]
         if self.signins.smtp is not None:
             states.append(signin_state("smtp", self.signins.smtp))
         signins.save(states)
@@ -112,39 +115,52 @@ class Worker:
     # --- one cycle --------------------------------------------------------------------------
 
     def once(self) -> int:
-        """Fetch everything waiting while sending what it queues, check SLA clocks, send the rest; exit 1 if a server is away."""
+        """Fetch everything waiting in every mailbox while sending what it queues, check SLA clocks, send the rest; exit 1 if a server is away."""
+        # One mailbox that is away does not keep the others' mail unread: each is tried, and
+        # the cycle's other work (clocks, outbox) goes on; the exit status tells of the failure.
+        failed, database_away = 0, ""
+        ingested = threading.Event()
+        sender = threading.Thread(target=self._send_until, args=(ingested,), name="sender", daemon=True)
+        sender.start()
         try:
-            conn = connect_mailbox(self.settings, credentials=self.signins.imap)
-        except TransientError as exc:
-            self._guarded(self.save_signins)
-            return self._poll_failed(str(exc))
-        try:
-            self._ingest_while_sending(conn)
-        except TransientError as exc:
+            for box in self.settings.all_mailboxes:
+                failed += not self._read_once(box)
+        except TransientError as exc:  # the database is away: nothing else can work either
+            database_away = str(exc)
+            print(f"mailroom: {database_away}", file=sys.stderr, flush=True)
+        finally:
+            ingested.set()
+            self.wake.set()
+            sender.join()  # the sender is used by one thread at a time: drain_mail comes next
+        if database_away or failed == len(self.settings.all_mailboxes):
             self._close()  # the SMTP connection the sender thread opened, among others
-            return self._poll_failed(str(exc))
+            return 1
         for job in (self.check_sla, self.drain_mail, self.flush_alerts, self.heartbeat, self.save_signins):
             job()
         self._close()
         if self.smtp_error:
             print(f"mailroom: {self.smtp_error}", file=sys.stderr, flush=True)
             return 1
-        return 0
+        return 1 if failed else 0
 
-    def _ingest_while_sending(self, conn: MailboxConnection) -> None:
-        """Ingest the whole mailbox while a sender thread sends each acknowledgement once it is committed."""
-        # A backlog of thousands takes minutes to ingest: the first customers should not wait
-        # for the last mail, nor the SMTP server sit idle meanwhile.
-        ingested = threading.Event()
-        sender = threading.Thread(target=self._send_until, args=(ingested,), name="sender", daemon=True)
-        sender.start()
+    def _read_once(self, box: Any) -> bool:
+        """One pass over one mailbox; False (and the error printed) when it could not be read."""
         try:
-            self.service.ingest_once(conn)
+            conn = connect_mailbox(self.settings, credentials=self.signins.mailboxes[box.name], box=box)
+        except TransientError as exc:
+            self._guarded(self.save_signins)
+            self._poll_failed(box, str(exc))
+            return False
+        try:
+            self.service.ingest_once(conn, box=box)
+        except TransientError as exc:
+            if isinstance(exc.__cause__, DB_ERRORS):
+                raise
+            self._poll_failed(box, str(exc))
+            return False
         finally:
-            ingested.set()
-            self.wake.set()
-            sender.join()  # the sender is used by one thread at a time: drain_mail comes next
             conn.close()
+        return True
 
     def _send_until(self, ingested: threading.Event) -> None:
         """The sender thread of `run --once`: flush after each commit (or every SEND_WAIT) until ingestion ends."""
@@ -170,8 +186,9 @@ class Worker:
             signal.signal(sig, lambda *_: self.stop.set())
         if self.metrics is not None:
             self.metrics.serve(self.settings.metrics.address)
-        ingest = threading.Thread(target=self._ingest_loop, name="ingest", daemon=True)
-        ingest.start()
+        readers = [threading.Thread(target=r.loop, name=f"ingest-{r.box.name}", daemon=True) for r in self.readers]
+        for reader in readers:
+            reader.start()
         jobs = schedule.Scheduler()
         jobs.every(5).seconds.do(self._guarded, self.check_sla)
         jobs.every(2).seconds.do(self._guarded, self.flush_mail)
@@ -188,74 +205,18 @@ class Worker:
                 self.wake.clear()
                 self._guarded(self.flush_mail)
             jobs.run_pending()
-        # One deadline for the whole shutdown: the ingest thread ends after its current message,
-        # and the flush sends what it committed.
+        # One deadline for the whole shutdown: each reader ends after its current message, and
+        # the flush sends what they committed.
         deadline = time.monotonic() + SHUTDOWN_FLUSH
-        ingest.join(timeout=SHUTDOWN_FLUSH)
+        for reader in readers:
+            reader.join(timeout=max(0.0, deadline - time.monotonic()))
+        self.fleet.leave()
         for job in (self.flush_mail, self.flush_alerts):
             if time.monotonic() < deadline:
                 self._guarded(job)
         self._close()
         log.info("action=stopped")
         return 0
-
-    def _ingest_loop(self) -> None:
-        """IDLE (or poll) on the support folder while holding the mailbox; reconnect with backoff."""
-        # The others try for the lock every poll interval: one takes over within it when the holder dies.
-        poll = self.settings.mailbox.poll_interval.total_seconds()
-        failures = 0  # in a row: each one doubles the wait, and only a whole pass resets it
-        try:
-            while not self.stop.is_set():
-                if not self.lock.acquire():
-                    self.stop.wait(poll)
-                    continue
-                if failures:
-                    # Also after a pass that failed on a good connection: a mail or a server
-                    # that fails at once must not turn the loop into a reconnect storm.
-                    delay = doubling(failures, RECONNECT_FIRST, RECONNECT_CEILING)
-                    log.warning("action=reconnect in=%.0fs failures=%d", delay, failures)
-                    if self.stop.wait(delay):
-                        break
-                try:
-                    conn = connect_mailbox(self.settings, self.stop, tries=1, credentials=self.signins.imap)
-                except TransientError as exc:
-                    self._record_poll_error(str(exc))
-                    log.warning("action=connect-failed error=%s", exc)
-                    self._count_imap_error()
-                    failures += 1
-                    continue
-                try:
-                    idle = self.settings.mailbox.idle and conn.can_idle()
-                    mode = "poll"  # the first pass reads what waited; later ones follow IDLE or the timer
-                    while not self.stop.is_set() and self.lock.acquire():
-                        began = time.monotonic()
-                        report = self.service.ingest_once(conn, self.stop)
-                        if self.metrics is not None:
-                            self.metrics.ingest_pass(report, time.monotonic() - began, mode)
-                        failures = 0
-                        mode = "idle" if idle else "poll"
-                        if idle:
-                            conn.idle_wait(poll, self.stop)
-                        else:
-                            self.stop.wait(poll)
-                        if conn.signin_due():
-                            break  # its token is about to expire: sign in anew with the next one
-                except TransientError as exc:
-                    self._record_poll_error(str(exc))
-                    log.warning("action=disconnected error=%s", exc)
-                    self._count_imap_error()
-                    failures += 1
-                except Exception:  # noqa: BLE001 - one failing pass must not end ingestion
-                    log.exception("action=ingest-failed")
-                    failures += 1
-                finally:
-                    conn.close()
-        finally:
-            self.lock.release()
-
-    def _count_imap_error(self) -> None:
-        if self.metrics is not None:
-            self.metrics.imap_error()
 
     def _guarded(self, job: Callable[[], object]) -> None:
         """Run one job; a failure is logged and never stops the others."""
@@ -264,20 +225,12 @@ class Worker:
         except Exception:  # noqa: BLE001
             log.exception("action=job-failed job=%s", getattr(job, "__name__", job))
 
-    def _poll_failed(self, error: str) -> int:
-        """Record and print why the mailbox could not be read; `run --once` exits 1."""
-        self._record_poll_error(error)
-        print(f"mailroom: {error}", file=sys.stderr, flush=True)
+    def _poll_failed(self, box: Any, error: str) -> int:
+        """Record and print why a mailbox could not be read; `run --once` exits 1."""
+        record_poll_error(box.ledger, error)
+        named = f"mailbox {box.name}: " if len(self.settings.all_mailboxes) > 1 else ""
+        print(f"mailroom: {named}{error}", file=sys.stderr, flush=True)
         return 1
-
-    def _record_poll_error(self, error: str) -> None:
-        try:
-            with database.atomic():
-                ledger, _ = Mailbox.get_or_create(name=self.service.mailbox_name)
-                ledger.last_error = error[:2000]
-                ledger.save()
-        except Exception:  # noqa: BLE001 - the database may be what is away
-            log.debug("could not record the poll error", exc_info=True)
 
     def _close(self) -> None:
         self.sender.close()

@@ -284,6 +284,11 @@ class SmtpServer:
         self._dovecot = dovecot
         self._routes = {k.lower(): v for k, v in routes.items()}
 
+    def add_route(self, addr: str, user: str) -> None:
+        """When delivering into Dovecot, deliver mail for `addr` (exact, so it wins over globs) to `user`."""
+        if self._routes is not None:  # a server that only records keeps doing so
+            self._routes = {addr.lower(): user, **self._routes}
+
     def route(self, addr: str) -> str | None:
         """The Dovecot user addr is delivered to, or None."""
         routes = self._routes or {}

@@ -93,6 +93,7 @@ def find(message: Inbound) -> Forward | None:
         headers=(),
         attachments=tuple(a for a in message.attachments if a.content_type != RFC822),
         content_hash=hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest(),
+        mailbox=message.mailbox,  # it reached us inside the forward
     )
     return Forward(original, note, "quoted message")
 
@@ -109,7 +110,7 @@ def _attached(message: Inbound, content: bytes | None) -> Forward:
     if not valid_address(inner.from_addr):
         return Forward(None, message.new_text, how, "the attached message has no valid From address")
     subject = original_subject(inner.subject) or original_subject(message.subject)
-    return Forward(replace(inner, subject=subject), message.new_text, how)
+    return Forward(replace(inner, subject=subject, mailbox=message.mailbox), message.new_text, how)
 
 
 @dataclass(frozen=True)

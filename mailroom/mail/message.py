@@ -74,6 +74,7 @@ class Inbound:
     images: tuple[Attachment, ...] = ()  # the inline images new_html shows by cid:
     defects: tuple[str, ...] = field(default=())
     language: str | None = None  # ISO 639-1 code of the text's language, once detected ("de")
+    mailbox: str = ""  # the name of the mailbox it was read from (mailroom.toml); "" for imports
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""

@@ -83,8 +83,8 @@ def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None,
     return start, end
 
 
-def ticket_filter(since: date | None, until: date | None, team: str | None) -> pw.Expression:
-    """Tickets created in the range (and of the team)."""
+def ticket_filter(since: date | None, until: date | None, team: str | None, mailbox: str | None = None) -> pw.Expression:
+    """Tickets created in the range (and of the team, and came in on the mailbox)."""
     start, end = day_bounds(since, until)
     where: pw.Expression = Ticket.id.is_null(False)
     if start is not None:
@@ -93,6 +93,8 @@ def ticket_filter(since: date | None, until: date | None, team: str | None) -> p
         where &= Ticket.created_at < end
     if team:
         where &= Ticket.team == team
+    if mailbox:
+        where &= Ticket.mailbox == mailbox
     return where
 
 
@@ -175,9 +177,11 @@ def _histogram(values: Iterable[float]) -> list[dict[str, Any]]:
     ]
 
 
-def build_report(since: date | None, until: date | None, team: str | None, now: datetime, rules: Any) -> dict[str, Any]:
-    """Every figure of `mailroom report` for tickets created in [since, until] (UTC dates)."""
-    where = ticket_filter(since, until, team)
+def build_report(
+    since: date | None, until: date | None, team: str | None, now: datetime, rules: Any, mailbox: str | None = None
+) -> dict[str, Any]:
+    """Every figure of `mailroom report` for tickets created in [since, until] (UTC dates), of a team or mailbox."""
+    where = ticket_filter(since, until, team, mailbox)
     calendars = Calendars(rules)
     rows = (
         Ticket.select(Ticket.id, Ticket.team, Ticket.priority, Ticket.status, Ticket.created_at,
@@ -210,7 +214,7 @@ def build_report(since: date | None, until: date | None, team: str | None, now: 
     median, p90 = nearest_rank(ttfr, 50), nearest_rank(ttfr, 90)
     return {
         "range": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
-                  "team": team, "generated_at": iso(now)},
+                  "team": team, "generated_at": iso(now), "mailbox": mailbox},
         "tickets": len(info),
         "solved": solved,
         "target": TARGET,
@@ -228,7 +232,7 @@ def build_report(since: date | None, until: date | None, team: str | None, now: 
         "next_response": {**_without(following.json(), "tickets"),
                           "clocks": following.met + following.breached + following.pending, "target": TARGET},
         "csat": csat,
-        "breaching_now": breaching_now(team, now),
+        "breaching_now": breaching_now(team, now, mailbox),
         "weekly": weeks,
     }
 
@@ -317,7 +321,7 @@ def _weekly(span: tuple[date | None, date | None], counts: Counter[str], first: 
     return out
 
 
-def breaching_now(team: str | None, now: datetime) -> dict[str, Any]:
+def breaching_now(team: str | None, now: datetime, mailbox: str | None = None) -> dict[str, Any]:
     """Unsolved tickets (of any creation date) with an SLA metric past due and unmet, most overdue first."""
     # One query for the whole list, whatever the number of tickets: the rows come sorted and
     # are grouped per ticket here.
@@ -325,7 +329,7 @@ def breaching_now(team: str | None, now: datetime) -> dict[str, Any]:
         Clock.select(Clock.ticket, Clock.metric, Clock.due_at, Ticket.subject, Ticket.priority, Ticket.team,
                      Ticket.status, Ticket.assignee)
         .join(Ticket)
-        .where(breaches.open_breaches(now, team))
+        .where(breaches.open_breaches(now, team, mailbox))
         .order_by(Clock.due_at, Clock.id)
     )
     tickets: dict[int, dict[str, Any]] = {}

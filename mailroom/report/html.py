@@ -139,7 +139,7 @@ PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Support report{% if r.range.team %} – {{ r.range.team }}{% endif %}</title>
+<title>Support report{% if r.range.team %} – {{ r.range.team }}{% endif %}{% if r.range.mailbox %} – {{ r.range.mailbox }}{% endif %}</title>
 <style>
   body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328;
          background: #f6f8fa; margin: 0; padding: 24px 32px 48px; }
@@ -167,7 +167,8 @@ PAGE = """<!DOCTYPE html>
 <body>
 <h1>Support report</h1>
 <p class="scope">Tickets created {{ r.range.since or "any time" }} to {{ r.range.until or "now" }} (UTC dates),
-  {% if r.range.team %}team {{ r.range.team }}{% else %}all teams{% endif %}. Generated {{ r.range.generated_at }}.</p>
+  {% if r.range.team %}team {{ r.range.team }}{% else %}all teams{% endif %}{% if r.range.mailbox %}, mailbox {{ r.range.mailbox }}{% endif %}.
+  Generated {{ r.range.generated_at }}.</p>
 
 {% macro ach(v) %}<span class="{{ 'ok' if v is not none and v >= target else 'low' if v is not none else '' }}">{{ v | percent }}</span>{% endmacro %}
 <div class="cards">

@@ -16,7 +16,8 @@ def _scope(data: dict[str, Any]) -> str:
     span = data["range"]
     since, until = span["since"] or "the beginning", span["until"] or "now"
     team = f"team {span['team']}" if span["team"] else "all teams"
-    return f"Tickets created from {since} to {until} (UTC), {team}; generated {span['generated_at']}"
+    mailbox = f", mailbox {span['mailbox']}" if span.get("mailbox") else ""
+    return f"Tickets created from {since} to {until} (UTC), {team}{mailbox}; generated {span['generated_at']}"
 
 
 def _achievement_rows(title: str, groups: dict[str, dict[str, Any]]) -> list[str]:

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 from mailroom.mail.addresses import our_address, valid_address
 from mailroom.rules.patterns import AddressPatterns, domain_suffixes
 from mailroom.rules.policies import compiles
-from mailroom.rules.yamlmarks import Mark, MarkedList, Problems, kind
+from mailroom.rules.yamlmarks import Mark, MarkedList, Problems, kind, suggest
 
 if TYPE_CHECKING:
     from mailroom.mail.message import Inbound
 
 CONDITIONS = (
     "from", "from_domain", "to", "cc", "subject", "body", "header", "has_attachment", "language", "to_address",
-    "all", "any", "not",
+    "mailbox", "all", "any", "not",
 )
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
@@ -184,6 +184,22 @@ class ToAddress(Condition):
         return "to_address " + ", ".join(self.addresses)
 
 
+class InMailbox(Condition):
+    """`mailbox: billing` or a list: the mailbox (by its name in mailroom.toml) the mail was read from."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
+    def test(self, facts: Facts) -> Reasons:
+        found = facts.message.mailbox
+        return (f"read from mailbox {found}",) if found in self.names else None
+
+    def describe(self) -> str:
+        return "mailbox " + ", ".join(self.names)
+
+
 class All(Condition):
     """`all: [...]`, or several keys in one mapping: every part matches."""
 
@@ -281,6 +297,16 @@ def language_codes(p: Problems, value: Any, at: Mark, key: str) -> tuple[str, ..
     return () if bad or not written else tuple(dict.fromkeys(code for code, _ in written))
 
 
+def mailbox_names(p: Problems, value: Any, at: Mark, key: str) -> tuple[str, ...]:
+    """Mailbox names as written (`billing` or a list), each one of mailroom.toml's when it is known; () after a problem."""
+    written = [(text.strip(), mark) for text, mark in p.texts(value, at, key)]
+    bad = [(name, mark) for name, mark in written if p.mailboxes is not None and name not in p.mailboxes]
+    for name, mark in bad:
+        known = ", ".join(p.mailboxes or ())
+        p.add(mark, f"{key}: '{name}' is not a mailbox of mailroom.toml ({known}){suggest(name, p.mailboxes or ())}")
+    return () if bad or not written else tuple(dict.fromkeys(name for name, _ in written))
+
+
 def _our_addresses(p: Problems, value: Any, at: Mark, key: str) -> tuple[str, ...]:
     """Addresses as written, each one of ours when mailroom.toml is known; () after a problem."""
     written = [(text.strip().lower(), mark) for text, mark in p.texts(value, at, key)]
@@ -296,6 +322,10 @@ def _our_addresses(p: Problems, value: Any, at: Mark, key: str) -> tuple[str, ..
 
 
 def _one_condition(p: Problems, key: str, value: Any, at: Mark) -> Condition | None:
+    if key not in ("all", "any") and isinstance(value, MarkedList) and not value:
+        # Said, not skipped: a rule whose only condition vanished would match every message.
+        p.add(at, f"{key}: an empty list matches nothing; name at least one")
+        return None
     if key == "from_domain":
         written = p.patterns(value, at, key, domains=True)
         return FromDomain(written) if written else None
@@ -326,6 +356,9 @@ def _one_condition(p: Problems, key: str, value: Any, at: Mark) -> Condition | N
     if key == "to_address":
         addresses = _our_addresses(p, value, at, key)
         return ToAddress(addresses) if addresses else None
+    if key == "mailbox":
+        names = mailbox_names(p, value, at, key)
+        return InMailbox(names) if names else None
     if key == "not":
         inner = read_condition(p, value, at, "not")
         return None if inner is None else Not(inner)

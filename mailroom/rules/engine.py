@@ -129,7 +129,7 @@ def sample_inbound(sample: SampleMessage, number: int = 1, arrived_at: datetime 
         from_addr=sample.from_addr, from_name="", reply_to=None, to=sample.to, cc=sample.cc,
         subject=sample.subject, date=arrived_at, arrived_at=arrived_at, text=sample.body,
         new_text=sample.body, headers=(*headers, *sample.headers), attachments=attachments,
-        language=sample.language,
+        language=sample.language, mailbox=sample.mailbox,
     )
 
 
@@ -198,6 +198,7 @@ def explain(rules: Rules, message: Inbound, now: datetime) -> dict[str, Any]:
         "page": decision.page,
         "survey": decision.survey,
         "language": decision.language,
+        "mailbox": message.mailbox or None,
         "ack": decision.ack,
         "acknowledge": decision.ack is not None and not decision.ignore,
         "links": [{"title": link.title, "url": link.url} for link in decision.links],
@@ -232,6 +233,7 @@ def format_explain(result: dict[str, Any]) -> str:
     if result["ack"] and not result["acknowledge"]:
         ack += " (not sent: the message is ignored)"
     lines += [
+        f"mailbox:   {result['mailbox'] or '-'}",
         f"team:      {result['team']}",
         f"priority:  {result['priority']}",
         f"tags:      {', '.join(result['tags']) or '-'}",

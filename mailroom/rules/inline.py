@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mailroom.rules.conditions import language_codes
+from mailroom.rules.conditions import language_codes, mailbox_names
 from mailroom.rules.yamlmarks import Mark, MarkedList, MarkedMap, Problems, kind, suggest
 
-MESSAGE_KEYS = ("from", "to", "cc", "subject", "body", "headers", "has_attachment", "language")
+MESSAGE_KEYS = ("from", "to", "cc", "subject", "body", "headers", "has_attachment", "language", "mailbox")
 EXPECT_KEYS = (
     "team", "priority", "tags", "ignore", "ack", "page", "assign", "sla", "notify", "survey", "matched", "language",
 )
@@ -26,6 +26,7 @@ class SampleMessage:
     headers: tuple[tuple[str, str], ...] = ()
     has_attachment: bool = False
     language: str | None = None  # as if detected in the mail
+    mailbox: str = ""  # the mailbox it is read from, by its name in mailroom.toml
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ def _sample(p: Problems, value: Any, mark: Mark) -> SampleMessage:
             f[key] = bool(p.flag(v, at, key))
         elif key == "language":
             f[key] = next(iter(language_codes(p, v, at, key)), None)
+        elif key == "mailbox":
+            f[key] = next(iter(mailbox_names(p, v, at, key)), "")
         elif key == "headers":
             headers = p.mapping(v, at, key) or MarkedMap()
             f[key] = tuple(

@@ -123,20 +123,26 @@ class Rules:
 # ---- loading -------------------------------------------------------------------------------------
 
 
-def load_rules(path: Path, template_dir: Path | None = None, ours: tuple[str, ...] | None = None) -> Rules:
+def load_rules(
+    path: Path, template_dir: Path | None = None, ours: tuple[str, ...] | None = None,
+    mailboxes: tuple[str, ...] | None = None,
+) -> Rules:
     """Read and validate a rules file; raises RulesError listing every problem."""
+    # `ours` and `mailboxes`: mailroom.toml's addresses and mailbox names, when known; the
+    # `to_address` and `mailbox` conditions must name one of them.
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError([f"{Path(path).name}:1:1: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from exc
-    return parse_rules(text, Path(path).name, template_dir, ours)
+    return parse_rules(text, Path(path).name, template_dir, ours, mailboxes)
 
 
 def parse_rules(
-    text: str, filename: str = "rules.yaml", template_dir: Path | None = None, ours: tuple[str, ...] | None = None
+    text: str, filename: str = "rules.yaml", template_dir: Path | None = None, ours: tuple[str, ...] | None = None,
+    mailboxes: tuple[str, ...] | None = None,
 ) -> Rules:
     """Validate rules text; raises RulesError with every `file:LINE:COL: message` at once."""
-    problems = Problems(filename, ours)
+    problems = Problems(filename, ours, mailboxes)
     data = load_marked(text, problems)
     rules = None if problems else _Reader(problems, template_dir, filename).document(data)
     if problems or rules is None:

@@ -15,10 +15,14 @@ log = logging.getLogger("mailroom.rules")
 class RulesSource:
     """Watches `rules.yaml`; a bad edit is logged with its line and column and never replaces good rules."""
 
-    def __init__(self, path: Path, template_dir: Path | None, ours: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, path: Path, template_dir: Path | None, ours: tuple[str, ...] | None = None,
+        mailboxes: tuple[str, ...] | None = None,
+    ) -> None:
         self.path = path
         self.template_dir = template_dir
         self.ours = ours
+        self.mailboxes = mailboxes
         self.rules: Rules | None = None
         self.digest: str | None = None
         self.error: str | None = None
@@ -26,7 +30,7 @@ class RulesSource:
     def load(self) -> Rules:
         """First load: a bad file is a start error (RulesError)."""
         data = self.path.read_bytes()
-        self.rules = load_rules(self.path, self.template_dir, self.ours)
+        self.rules = load_rules(self.path, self.template_dir, self.ours, self.mailboxes)
         self.digest = hashlib.sha256(data).hexdigest()
         self.error = None
         return self.rules
@@ -42,7 +46,7 @@ class RulesSource:
         if digest == self.digest:
             return False
         try:
-            rules = load_rules(self.path, self.template_dir, self.ours)
+            rules = load_rules(self.path, self.template_dir, self.ours, self.mailboxes)
         except RulesError as exc:
             self.digest = digest  # report a bad edit once, not every cycle
             self._fail("\n".join(exc.errors))

@@ -101,10 +101,13 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _list)
 class Problems:
     """Every error found in one file, reported together as `file:LINE:COL: message`, in file order."""
 
-    def __init__(self, filename: str, ours: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, filename: str, ours: tuple[str, ...] | None = None, mailboxes: tuple[str, ...] | None = None
+    ) -> None:
         self.filename = filename
         self.found: list[tuple[Mark, str]] = []
         self.ours = ours  # the addresses of ours from mailroom.toml, when known: `to_address` must name one
+        self.mailboxes = mailboxes  # the mailbox names of mailroom.toml, when known: `mailbox` must name one
 
     def add(self, mark: Mark, message: str) -> None:
         """Record one error at `mark`."""

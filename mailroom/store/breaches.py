@@ -24,11 +24,13 @@ def breaching(now: datetime) -> pw.Expression:
     )
 
 
-def open_breaches(now: datetime, team: str | None = None) -> pw.Expression:
-    """`breaching(now)`, narrowed to one team's tickets when `team` is given."""
+def open_breaches(now: datetime, team: str | None = None, mailbox: str | None = None) -> pw.Expression:
+    """`breaching(now)`, narrowed to one team's tickets, or one mailbox's, when given."""
     where = breaching(now)
     if team:
         where &= Ticket.team == team
+    if mailbox:
+        where &= Ticket.mailbox == mailbox
     return where
 
 

@@ -1,9 +1,10 @@
-"""Which worker reads a mailbox: a PostgreSQL session advisory lock per mailbox name."""
+"""Which worker reads a mailbox: a PostgreSQL session advisory lock per mailbox, and a count of live workers."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from typing import Any
 
 import psycopg2
@@ -12,6 +13,18 @@ from mailroom.store.models import database
 from mailroom.store.queries import is_postgres
 
 log = logging.getLogger("mailroom")
+
+
+def own_session(db: Any) -> Any:
+    """A PostgreSQL session opened as peewee would open one, but owned by the caller, not peewee's per-thread pool."""
+    # Named after the process, so pg_stat_activity tells which worker holds which mailbox.
+    params = {"application_name": f"mailroom worker {os.getpid()}", **db.connect_params}
+    conn = psycopg2.connect(dbname=db.database, **params)
+    conn.autocommit = True  # no transaction left open beside a lock
+    with conn.cursor() as cur:
+        # Without keepalives a vanished host would keep its locks for hours.
+        cur.execute("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3")
+    return conn
 
 
 class MailboxLock:
@@ -23,8 +36,7 @@ class MailboxLock:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        # pg_try_advisory_lock takes a bigint: the first 8 bytes of a stable hash of the name.
-        self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        self.key = lock_key(name)  # pg_try_advisory_lock takes a bigint
         self.conn: Any = None
         self.held = False
 
@@ -35,13 +47,7 @@ class MailboxLock:
             return True
         try:
             if self.conn is None:
-                # Opened as peewee would open one, but owned here, not by peewee's per-thread pool.
-                self.conn = psycopg2.connect(dbname=db.database, **db.connect_params)
-                self.conn.autocommit = True  # no transaction left open beside the lock
-                with self.conn.cursor() as cur:
-                    # Without keepalives a vanished host would keep the mailbox for hours.
-                    cur.execute("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10;"
-                                " SET tcp_keepalives_count = 3")
+                self.conn = own_session(db)
             with self.conn.cursor() as cur:
                 if self.held:
                     cur.execute("SELECT 1")  # the session is alive, so the lock is still ours
@@ -65,3 +71,56 @@ class MailboxLock:
                 conn.close()
             except Exception:  # noqa: BLE001 - already gone
                 log.debug("closing the lock connection failed", exc_info=True)
+
+
+PRESENCE = "mailroom:workers"  # the shared lock every live worker holds, so each can count the others
+
+
+def lock_key(name: str) -> int:
+    """The bigint advisory lock key of a name: the first 8 bytes of a stable hash."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class Presence:
+    """How many workers are alive: each holds a shared advisory lock on PRESENCE, counted in pg_locks."""
+
+    # Like MailboxLock, on a session of its own: a worker that dies drops out of the count
+    # when its session ends, so the others take over its share of the mailboxes.
+
+    def __init__(self) -> None:
+        self.key = lock_key(PRESENCE)
+        self.conn: Any = None
+
+    def workers(self) -> int:
+        """The live workers, this one among them; 1 on SQLite or while the database is away."""
+        db = database.obj
+        if not is_postgres(db):
+            return 1
+        try:
+            if self.conn is None:
+                self.conn = own_session(db)
+                with self.conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_lock_shared(%s)", (self.key,))
+            unsigned = self.key & 0xFFFFFFFFFFFFFFFF
+            with self.conn.cursor() as cur:
+                # A bigint key shows in pg_locks as its high and low 32 bits, objsubid 1.
+                cur.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND classid = %s AND objid = %s AND objsubid = 1",
+                    (unsigned >> 32, unsigned & 0xFFFFFFFF),
+                )
+                return max(1, int(cur.fetchone()[0]))
+        except Exception:  # noqa: BLE001 - the database is away: count on no one else
+            log.debug("counting the workers failed", exc_info=True)
+            self.leave()
+            return 1
+
+    def leave(self) -> None:
+        """Drop out of the count (closing the session ends the lock)."""
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - already gone
+                log.debug("closing the presence connection failed", exc_info=True)

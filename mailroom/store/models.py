@@ -124,6 +124,7 @@ class Ticket(BaseModel):
     merged_into = pw.IntegerField(null=True)  # set when merged: its mail now threads into that ticket
     language = pw.CharField(max_length=8, null=True)  # the customer's language: their mail's templates
     address = pw.CharField(max_length=320, null=True)  # the address of ours the customer wrote to
+    mailbox = pw.CharField(max_length=64, null=True)  # the mailbox it came in on, by its name in mailroom.toml
     created_at = UtcDateTimeField(index=True)
     updated_at = UtcDateTimeField()
     first_response_at = UtcDateTimeField(null=True)
@@ -135,6 +136,7 @@ class Ticket(BaseModel):
             (("status", "solved_at"), False),  # auto-close of solved tickets
             (("status", "created_at", "id"), False),  # `tickets list --status S`, in its order
             (("team", "created_at"), False),  # `report --team T` over a range
+            (("mailbox", "created_at"), False),  # `report --mailbox NAME` over a range
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -31,7 +30,7 @@ from mailroom.store.models import (
 from mailroom.store.prepared import insert_row
 from mailroom.store.search import create_search
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 
@@ -44,14 +43,28 @@ def _composite_indexes(db: pw.Database) -> None:
         model._schema.create_indexes(safe=True)
 
 
-def _add_ticket_columns(db: pw.Database) -> None:
-    present = {c.name for c in db.get_columns("ticket")}
-    for name, kind in (("merged_into", "INTEGER"), ("language", "VARCHAR(8)"), ("address", "VARCHAR(320)")):
+def _add_columns(db: pw.Database, table: str, columns: tuple[tuple[str, str], ...]) -> None:
+    """Add the columns a table lacks (a step run again finds them there)."""
+    present = {c.name for c in db.get_columns(table)}
+    for name, kind in columns:
         if name not in present:
-            db.execute_sql(f"ALTER TABLE ticket ADD COLUMN {name} {kind}")
+            db.execute_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: create_search, 3: _add_ticket_columns, 4: _composite_indexes}
+def _add_ticket_columns(db: pw.Database) -> None:
+    """Version 3: merged tickets, the customer's language, the address of ours they wrote to."""
+    _add_columns(db, "ticket", (("merged_into", "INTEGER"), ("language", "VARCHAR(8)"), ("address", "VARCHAR(320)")))
+
+
+def _add_ticket_mailbox(db: pw.Database) -> None:
+    """Version 5: the mailbox a ticket came in on, indexed for `report --mailbox` over a range."""
+    _add_columns(db, "ticket", (("mailbox", "VARCHAR(64)"),))
+    Ticket._schema.create_indexes(safe=True)
+
+
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
+    2: create_search, 3: _add_ticket_columns, 4: _composite_indexes, 5: _add_ticket_mailbox,
+}
 
 
 class WriterSqlite(pw.SqliteDatabase):
@@ -132,14 +145,16 @@ def is_postgres(db: pw.Database | None = None) -> bool:
 
 
 def upgrade_schema(db: pw.Database) -> None:
-    """Create the tables on first start; run the migrations a newer version brings."""
+    """Create the tables on first start; run the migrations a newer version brings, all in one transaction."""
     if _schema_version(db) == SCHEMA_VERSION:
         return  # current: no DDL, whose table locks would block (or deadlock) running workers
     with db.atomic():
         if is_postgres(db):
             # Workers starting together take turns; the first creates, the others find it made.
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-        db.create_tables(MODELS, safe=True)
+        # Only the tables that are missing: an index the models name on a column that a step
+        # below adds cannot be made before that step has run.
+        db.create_tables([model for model in MODELS if not model.table_exists()], safe=True)
         row = Setting.get_or_none(Setting.key == "schema_version")
         version = int(row.value) if row else 0
         if version == 0:
@@ -149,6 +164,8 @@ def upgrade_schema(db: pw.Database) -> None:
         for step in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[step](db)
             Setting.update(value=str(step)).where(Setting.key == "schema_version").execute()
+        # Every index the models name, now that every column they cover is there.
+        db.create_tables(MODELS, safe=True)
 
 
 def _schema_version(db: pw.Database) -> int:
@@ -165,24 +182,6 @@ def shared_secret(configured: str | None) -> str:
         return configured
     Setting.insert(key="secret", value=secrets.token_hex(32)).on_conflict_ignore().execute()
     return Setting.get(Setting.key == "secret").value
-
-
-def content_key(raw: bytes) -> str:
-    """What tells two deliveries of one mail from two mails that share a Message-ID.
-
-    Trace headers (Received, Delivered-To, Return-Path…) differ between deliveries of the
-    same mail, so the key covers the body and the headers its author wrote.
-    """
-    head, _, body = raw.partition(b"\r\n\r\n")
-    if not body and b"\n\n" in raw:
-        head, _, body = raw.partition(b"\n\n")
-    digest = hashlib.sha256()
-    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
-        name = line.split(b":", 1)[0].strip().lower()
-        if name in (b"from", b"subject", b"date", b"message-id", b"to"):
-            digest.update(line.strip() + b"\n")
-    digest.update(body)
-    return digest.hexdigest()
 
 
 def tickets_of_message_ids(ids: Iterable[str]) -> dict[str, int]:

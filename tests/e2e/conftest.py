@@ -168,6 +168,30 @@ def mailroom(tmp_path: Path, dovecot: Any, smtp_server: Any) -> Iterator[Mailroo
                 os.environ[key] = value
 
 
+def as_mailboxes(room: Mailroom, *others: str, first: bool = False, keys: dict[str, dict[str, str]] | None = None) -> None:
+    """Turn the room's [mailbox] into [[mailbox]] "support" beside one more per Dovecot user in `others`.
+
+    Each other mailbox is NAME@example.com, delivered into Dovecot user NAME; `first` puts them
+    before support in the file (read first); `keys` sets TOML values in the mailbox of that name
+    (a password_* key replaces the password from the environment).
+    """
+    text = room.config.read_text()
+    start = text.index("[mailbox]\n")
+    end = text.index("\n[", start + 1)
+    lines = text[start:end].splitlines()[1:]
+    boxes = []
+    for name in ("support", *others):
+        wanted = {"name": f'"{name}"', "username": f'"{name}"', "addresses": f'["{name}@example.com"]',
+                  **(keys or {}).get(name, {})}
+        kept = [line for line in lines if line.split("=")[0].strip() not in wanted
+                and not (line.startswith("password") and any(k.startswith("password") for k in wanted))]
+        boxes.append("\n".join(["[[mailbox]]", *kept, *(f"{k} = {v}" for k, v in wanted.items())]))
+        if name != "support":
+            room.smtp.add_route(f"{name}@example.com", name)
+    boxes = [*boxes[1:], boxes[0]] if first else boxes
+    room.config.write_text(text[:start] + "\n\n".join(boxes) + "\n" + text[end:])
+
+
 def oauth2_table(kind: str, idp: TokenServer, folder: Path, timeout: str = "2s") -> str:
     """The [mailbox.oauth2] table for one kind of provider, against the test identity provider."""
     common = f'ca_file = "{idp.ca_path}"\ntimeout = "{timeout}"\n'

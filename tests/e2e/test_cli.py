@@ -105,3 +105,57 @@ def test_run_once_exits_1_naming_the_server_it_cannot_reach(mailroom: Mailroom) 
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("mailroom: IMAP 127.0.0.1:") and str(mailroom.dovecot.port) in last
+
+
+def test_rules_name_mailboxes_of_the_config_and_explain_reads_a_mail_as_from_one(tmp_path: Path) -> None:
+    config = tmp_path / "mailroom.toml"
+    config.write_text(
+        '[mailbox]\nhost = "127.0.0.1"\nusername = "support"\npassword_env = "X"\n'
+        '[smtp]\nhost = "127.0.0.1"\n[support]\naddress = "support@example.com"\n'
+    )
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    rules = (
+        "version: 1\nteams: {general: {}, billing: {}}\ndefaults: {team: general, priority: P3}\nrules:\n"
+        "  - name: read from the support mailbox\n    if: {mailbox: support}\n    then: {tags: [front-desk]}\n"
+    )
+    (tmp_path / "rules.yaml").write_text(rules + "  - name: billing\n    if: {mailbox: billing}\n    then: {team: billing}\n")
+    bad = _run("--config", str(config), "rules", "check")
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        "rules.yaml:9:19: mailbox: 'billing' is not a mailbox of mailroom.toml (support)"
+    ]
+
+    (tmp_path / "rules.yaml").write_text(rules)
+    assert _run("--config", str(config), "rules", "check").returncode == 0
+    shown = _run("--config", str(config), "rules", "explain", "tests/data/sample.eml", "--mailbox", "support")
+    assert shown.returncode == 0, shown.stderr
+    assert "read from mailbox support" in shown.stdout and "mailbox:   support" in shown.stdout
+    data = json.loads(_run("--config", str(config), "rules", "explain", "tests/data/sample.eml", "--json").stdout)
+    assert data["mailbox"] is None and data["tags"] == []
+    wrong = _run("--config", str(config), "rules", "explain", "tests/data/sample.eml", "--mailbox", "billing")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip() == "mailroom: --mailbox: 'billing' is not a mailbox of mailroom.toml (support)"
+
+
+def test_tickets_say_where_they_came_in_and_the_report_cuts_by_mailbox(mailroom: Mailroom, tmp_path: Path) -> None:
+    mailroom.dovecot.append("support", mail(subject="Refund for order 1182"))
+    assert mailroom.run_once() == 0
+    [listed] = mailroom.tickets()
+    contract = ["id", "subject", "status", "priority", "team", "tags", "requester", "assignee", "created_at",
+                "first_response_at", "sla", "messages", "events"]
+    keys = list(listed)
+    # Added after every key of the contract, which keep their order.
+    assert [k for k in keys if k in contract] == contract and keys[-2:] == ["mailbox", "address"]
+    assert (listed["mailbox"], listed["address"]) == ("support", "support@example.com")
+    shown = json.loads(mailroom.cli("tickets", "show", str(listed["id"]), "--json").stdout)
+    assert (shown["mailbox"], shown["address"]) == ("support", "support@example.com")
+    assert "came in on mailbox support, written to support@example.com" in mailroom.cli("tickets", "show", str(listed["id"])).stdout
+    [found] = json.loads(mailroom.cli("tickets", "search", "refund", "--json").stdout)
+    assert (found["mailbox"], found["address"]) == ("support", "support@example.com")
+
+    assert json.loads(mailroom.cli("report", "--mailbox", "support", "--json").stdout)["tickets"] == 1
+    assert json.loads(mailroom.cli("report", "--mailbox", "billing", "--json").stdout)["tickets"] == 0
+    assert "mailbox billing;" in mailroom.cli("report", "--mailbox", "billing").stdout
+    page = tmp_path / "report.html"
+    mailroom.cli("report", "--mailbox", "billing", "--html", str(page))
+    assert "mailbox billing." in page.read_text()

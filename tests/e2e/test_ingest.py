@@ -12,6 +12,7 @@ from pathlib import Path
 import test as cpython_test
 
 from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.models import Message, Quarantined, Ticket
 
 from .conftest import Mailroom, wait_until
@@ -111,7 +112,7 @@ def test_malformed_mail_is_stored_or_quarantined_never_lost(mailroom: Mailroom) 
     held = {q.content_key for q in Quarantined.select()}
     assert all(q.reason for q in Quarantined.select())
     for raw in mailroom.dovecot.messages("support", "Processed"):
-        key = store.content_key(raw)
+        key = content_key(raw)
         assert Message.select().where(Message.content_key == key).exists() or key in held
     big = Ticket.get(Ticket.subject == "Big attachment")
     assert big.messages[0].attachments[0].size >= 20_000_000

@@ -1,4 +1,4 @@
-"""Scale-out on PostgreSQL: three workers share one mailbox; one dies mid-batch and nothing is lost or doubled."""
+"""Scale-out on PostgreSQL: three workers share one mailbox, or three; one dies mid-batch and nothing is lost or doubled."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from typing import IO, Any
 
 import pytest
 
+from mailroom.demo.dovecot import Dovecot
 from mailroom.store import queries as store
-from mailroom.store.models import Message, OutboxItem, Ticket
+from mailroom.store.locks import lock_key
+from mailroom.store.models import Message, OutboxItem, Ticket, database
 
-from .conftest import ROOT, TEAM, Mailroom, write_config
+from .conftest import ROOT, TEAM, Mailroom, as_mailboxes, write_config
 from .conftest import wait_until as _wait
 from .mails import mail, message_id_of
 
@@ -83,6 +85,13 @@ def _ingest_span(text: str) -> tuple[datetime, datetime] | None:
         if " uid=" in line and " action=" in line and (m := LOG_TIME.match(line))
     ]
     return (times[0], times[-1]) if times else None
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """Dovecot with billing and sales mailboxes beside support's."""
+    with Dovecot(users=(*Dovecot.USERS, "billing", "sales")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -170,3 +179,70 @@ def test_three_workers_one_killed_store_and_send_everything_once(room: Mailroom)
     spans = {i: span for i in range(len(workers.procs)) if (span := _ingest_span(workers.text(i)))}
     assert set(spans) == {holder, taker}
     assert spans[holder][1] < spans[taker][0]
+
+
+BOXES = ("support", "billing", "sales")
+
+
+def _held(room: Mailroom) -> dict[str, int]:
+    """Which worker process (by pid) holds each mailbox's advisory lock now, from pg_locks."""
+    keys = {lock_key(box.ledger) & 0xFFFFFFFFFFFFFFFF: box.name for box in room.settings().all_mailboxes}
+    rows = database.execute_sql(
+        "SELECT l.classid::bigint, l.objid::bigint, a.application_name FROM pg_locks l"
+        " JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.mode = 'ExclusiveLock' AND l.granted"
+        " AND a.application_name LIKE 'mailroom worker %%'"
+    ).fetchall()
+    return {keys[(high << 32) | low]: int(name.rsplit(" ", 1)[1]) for high, low, name in rows if (high << 32) | low in keys}
+
+
+def test_three_workers_share_three_mailboxes_and_take_over_a_dead_ones(room: Mailroom) -> None:
+    as_mailboxes(room, "billing", "sales")
+    workers = Workers(room)
+    sent = {box: [mail(subject=f"{box} question {i}", sender=f"{box}{i}@example.org", to=f"{box}@example.com")
+                  for i in range(40)] for box in BOXES}
+    try:
+        for _ in range(WORKERS):
+            workers.start()
+        store.open_database(str(room.settings().database.url))
+        pids = [proc.pid for proc in workers.procs]
+        # Each mailbox held by one worker, and each worker holding one: the share spreads them.
+        spread = _wait(lambda: (held := _held(room)) and len(held) == 3 and sorted(held.values()) == sorted(pids) and held,
+                       120, "the workers to hold a mailbox each")
+        for box in BOXES:
+            for raw in sent[box][:20]:
+                room.dovecot.append(box, raw)
+        inbound = Message.select().where(Message.direction == "inbound")
+        _wait(lambda: inbound.count() >= 15, 120, "the workers to start on the mail")
+        victim = workers.procs[pids.index(spread["billing"])]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        survivors = {p for p in pids if p != victim.pid}
+        # billing goes to one of the two left: each may now hold two.
+        _wait(lambda: (held := _held(room)) and len(held) == 3 and set(held.values()) <= survivors, 120,
+              "billing to be taken over")
+        for box in BOXES:
+            for raw in sent[box][20:]:
+                room.dovecot.append(box, raw)
+        total = sum(len(v) for v in sent.values())
+        _wait(lambda: inbound.count() == total and all(room.dovecot.count(b) == 0 for b in BOXES), 300,
+              f"{total} mails stored and moved")
+        (room.folder / "clock").write_text(f"+{LEASE}")  # past the dead worker's claim on what it was sending
+        queued = OutboxItem.select().where((OutboxItem.kind == "mail") & (OutboxItem.state == "queued"))
+        _wait(lambda: queued.count() == 0, 120, "the outbox to empty")
+    finally:
+        codes = workers.stop()
+    assert sorted(code for code in codes if code != -signal.SIGKILL) == [0, 0]
+
+    ids = [m.message_id for m in inbound]
+    assert sorted(ids) == sorted(message_id_of(raw) for box in BOXES for raw in sent[box])
+    assert Ticket.select().count() == total
+    by_box = {box: Ticket.select().where(Ticket.subject.startswith(box)).count() for box in BOXES}
+    assert by_box == dict.fromkeys(BOXES, 40)
+    assert all(room.dovecot.count(box, "Processed") == 40 for box in BOXES)
+    # One acknowledgement per customer (a crash between acceptance and commit resends the same Message-ID).
+    acks: dict[int, set[str]] = defaultdict(set)
+    for got in room.smtp.messages:
+        if got.rcpt_tos != [TEAM]:
+            acks[int(TAG.search(got.subject).group(1))].add(str(got.message["Message-ID"]))
+    assert len(acks) == total and all(len(v) == 1 for v in acks.values())

@@ -25,6 +25,7 @@ from mailroom.config.loader import load_settings
 from mailroom.mail.message import parse
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.models import Message, Setting, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def test_an_older_schema_is_upgraded_with_them(database_url: str) -> None:
     db.close()
     db = store.open_database(database_url)
     assert set(COMPOSITE) <= _indexes(db)
-    assert Setting.get(Setting.key == "schema_version").value == str(store.SCHEMA_VERSION) == "4"
+    assert Setting.get(Setting.key == "schema_version").value == str(store.SCHEMA_VERSION) == "5"
     assert Ticket.select().count() == 1  # the data stays
     db.close()
 
@@ -190,7 +191,7 @@ def test_hot_queries_use_indexes_on_a_year_of_tickets(
              b"Message-ID: <new2@client.example.org>\r\nIn-Reply-To: <new1@client.example.org>\r\n"
              b"Date: Mon, 30 Nov 2026 09:05:00 -0800\r\n\r\nStill empty.\r\n")
     for uid, raw in ((1, new), (2, reply)):
-        assert ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("INBOX", 7, uid)).outcome == "stored"
+        assert ingest(ctx, parse(raw, NOW), content_key(raw), Placement("INBOX", 7, uid)).outcome == "stored"
     opened = Message.get(Message.message_id == "<new1@client.example.org>").ticket_id
     assert Message.get(Message.message_id == "<new2@client.example.org>").ticket_id == opened
     store.claim_due("mail", NOW)

@@ -117,10 +117,13 @@ def _cases(ids: dict[str, int]) -> Iterator[tuple[str, Prepared, dict[str, Any],
                    {"mailbox": "INBOX", "uidvalidity": uidvalidity, "uid": uid},
                    model.select(pw.SQL("1")).where((model.mailbox == "INBOX") & (model.uidvalidity == uidvalidity)
                                                    & (model.uid == uid)).limit(1).tuples())
-    for message_id, key in (("<m1@example.org>", "k1"), ("<m1@example.org>", "k8"), ("<m7@example.org>", "k7"),
-                            ("<m1@example.org>", "nope")):
-        yield (f"same mail {message_id} {key}", ingest._SAME_MAIL, {"message_id": message_id, "key": key},
-               Message.select(Message.ticket).where((Message.message_id == message_id) & (Message.content_key == key))
+    for message_id, key, legacy in (("<m1@example.org>", "k1", "nope"), ("<m1@example.org>", "nope", "k1"),
+                                    ("<m1@example.org>", "k8", "k8"), ("<m7@example.org>", "k7", "nope"),
+                                    ("<m1@example.org>", "nope", "never")):
+        yield (f"same mail {message_id} {key} {legacy}", ingest._SAME_MAIL,
+               {"message_id": message_id, "key": key, "legacy": legacy},
+               Message.select(Message.ticket, Message.mailbox)
+               .where((Message.message_id == message_id) & Message.content_key.in_([key, legacy]))
                .limit(1).tuples())
 
 

@@ -10,6 +10,7 @@ import pytest
 from mailroom.app.ingest import Placement, ingest
 from mailroom.mail.message import parse
 from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.models import Message, Setting, Ticket
 from mailroom.store.search import distinctive_words, search_tickets
 
@@ -23,7 +24,7 @@ def db(database_url: str) -> pw.Database:
 
 def _ask(tmp_path: Path, n: int, subject: str, body: str) -> int:
     raw = _raw(subject=subject, message_id=f"<q{n}@client.example.org>", body=body)
-    done = ingest(_ctx(tmp_path), parse(raw, NOW), store.content_key(raw), Placement("box", 1, n))
+    done = ingest(_ctx(tmp_path), parse(raw, NOW), content_key(raw), Placement("box", 1, n))
     assert done.ticket_id is not None
     return done.ticket_id
 

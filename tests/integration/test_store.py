@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import peewee as pw
 import pytest
@@ -17,7 +16,9 @@ from mailroom.errors import ConfigError
 from mailroom.mail.message import parse
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.models import Message, OutboxItem, Setting, Ticket
+from tests.harness.context import mail_context
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 RULES = parse_rules(
@@ -34,18 +35,7 @@ def _raw(subject: str = "Printer on fire", message_id: str = "<m1@client.example
 
 
 def _ctx(tmp_path: Path) -> Context:
-    support = SimpleNamespace(
-        address="support@example.com", name="Example Support", ticket_tag="[Support #{id}]", lists=(),
-        data_dir=tmp_path, templates=Path(__file__).resolve().parents[2] / "templates", trusted_authserv_id="",
-        spam_score_header="", spam_score_above=5.0,
-    )
-    settings = SimpleNamespace(
-        support=support,
-        limits=SimpleNamespace(auto_replies_per_sender_hour=3, max_attachment_size=25_000_000),
-        survey=SimpleNamespace(delay=timedelta(hours=1), scale="good-okay-bad"),
-        opsgenie=None, escalation=SimpleNamespace(backend="opsgenie", give_up_after=timedelta(days=5)),
-    )
-    return Context(settings, RULES, "secret", NOW)
+    return mail_context(tmp_path, RULES, NOW)
 
 
 @pytest.fixture
@@ -56,19 +46,19 @@ def db(database_url: str) -> pw.Database:
 def test_same_message_twice_is_one_row(db: pw.Database, tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     raw = _raw()
-    first = ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, 10))
-    again = ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, 11))
+    first = ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 10))
+    again = ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 11))
     assert first.outcome == "stored" and again.outcome == "duplicate"
     assert Message.select().where(Message.message_id == "<m1@client.example.org>").count() == 1
     # The same UID again is recognised before anything is parsed.
-    assert ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, 10)).outcome == "duplicate"
+    assert ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 10)).outcome == "duplicate"
 
 
 def test_two_messages_sharing_a_message_id_are_both_kept(db: pw.Database, tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     for body in ("First mail.", "A different mail, same id."):
         raw = _raw(body=body)
-        assert ingest(ctx, parse(raw, NOW), store.content_key(raw), Placement("box", 1, None)).outcome == "stored"
+        assert ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, None)).outcome == "stored"
     assert Message.select().where(Message.message_id == "<m1@client.example.org>").count() == 2
 
 
@@ -145,3 +135,13 @@ def test_the_sslmode_reaches_postgresql(pg_url: str) -> None:
     with pytest.raises(ConfigError, match=r"^database\.url: cannot connect: .*SSL"):
         store.open_database(pg_url, sslmode="require")
     store.open_database(pg_url, sslmode="prefer").close()
+
+
+def test_a_ticket_remembers_the_mailbox_it_came_in_on(db: pw.Database, tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    read = _raw(message_id="<read@client.example.org>")
+    imported = _raw(message_id="<imported@client.example.org>")
+    first = ingest(ctx, parse(read, NOW), content_key(read), Placement("billing@host/INBOX", 1, 5, "billing"))
+    second = ingest(ctx, parse(imported, NOW), content_key(imported), Placement("import:/tmp/old.mbox"))
+    assert Ticket.get_by_id(first.ticket_id).mailbox == "billing"
+    assert Ticket.get_by_id(second.ticket_id).mailbox is None

@@ -21,6 +21,7 @@ from mailroom.mail.message import Inbound, parse
 from mailroom.report.figures import build_report
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store import queries as store
+from mailroom.store.contentkey import content_key
 from mailroom.store.models import Event, Message, OutboxItem, Rating, Survey, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -324,7 +325,7 @@ def test_a_reply_to_the_survey_mail(ctx: Context) -> None:
 def _arrives(ctx: Context, *headers: str, text: str = "") -> Ingested:
     """A raw mail through ingest, as the daemon hands it over."""
     raw = ("\r\n".join((f"Message-ID: <{uuid.uuid4().hex}@mail.example.net>", *headers)) + "\r\n\r\n" + text).encode()
-    return ingest(ctx, parse(raw, ctx.now), store.content_key(raw), Placement("INBOX", 1, None))
+    return ingest(ctx, parse(raw, ctx.now), content_key(raw), Placement("INBOX", 1, None))
 
 
 def test_an_out_of_office_answer_to_the_survey_is_a_note_and_no_rating(ctx: Context) -> None:

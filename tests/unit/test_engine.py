@@ -392,3 +392,31 @@ def test_the_routing_a_ticket_keeps_is_stored_as_the_same_json_object_and_read_b
     empty = Routing.from_json({})
     assert empty.acknowledges and empty.ack_template == "ack" and empty.to_json() == {}
     assert not Routing.from_json({"ack": None}).acknowledges
+
+
+def test_mailbox_condition_routes_by_the_mailbox_a_mail_was_read_from_and_explain_says_so():
+    rules = one_rule("{mailbox: [billing, invoices]}", "{team: billing}")
+    read = dataclasses.replace(mail(), mailbox="billing")
+    assert decide(rules, read).team == "billing"
+    assert decide(rules, dataclasses.replace(mail(), mailbox="support")).team == "general"
+    assert decide(rules, mail()).team == "general"  # imported mail was read from no mailbox
+    result = explain(rules, read, ARRIVED)
+    assert result["mailbox"] == "billing"
+    assert result["matched"] == [{"name": "the rule", "reasons": ["read from mailbox billing"]}]
+    assert "mailbox:   billing" in format_explain(result)
+    assert "not (mailbox billing, invoices)" in str(one_rule("{not: {mailbox: [billing, invoices]}}").rules[0].condition)
+
+
+def test_inline_tests_can_say_which_mailbox_the_mail_is_read_from():
+    rules = parse_rules(HEAD + indent(dedent("""\
+        - name: billing mailbox
+          if: {mailbox: billing}
+          then: {team: billing}
+        """), "  ") + dedent("""\
+        tests:
+          - message: {from: a@example.org, mailbox: billing}
+            expect: {team: billing}
+          - message: {from: a@example.org}
+            expect: {team: billing}
+        """), mailboxes=("support", "billing"))
+    assert [line.split(": ", 1)[1] for line in check_tests(rules)] == ["test 2 expected team billing, got general"]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from mailroom.report.figures import build_report
+from mailroom.report.text import text
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store.models import MODELS, Clock, Rating, Survey, Ticket, database
 from mailroom.store.queries import open_database
@@ -369,7 +370,7 @@ def test_since_until_are_utc_days_with_until_inclusive(history: list[Gen]) -> No
     check(report, inside)
     assert [w["week"] for w in report["weekly"]] == ["2026-W12", "2026-W13"]
     assert report["range"] == {"since": "2026-03-16", "until": "2026-03-29", "team": None,
-                               "generated_at": "2026-04-28T12:00:00Z"}
+                               "generated_at": "2026-04-28T12:00:00Z", "mailbox": None}
 
 
 def test_open_ended_ranges_and_a_single_day(history: list[Gen]) -> None:
@@ -388,6 +389,22 @@ def test_team_filter(history: list[Gen]) -> None:
     breaching = report["breaching_now"]
     assert breaching["count"] == sum(g.breaching for g in mine)
     assert all(b["team"] == "enterprise" for b in breaching["tickets"])
+
+
+def test_mailbox_filter(history: list[Gen]) -> None:
+    billing = [g for g in history if g.id % 3 == 0]
+    Ticket.update(mailbox="billing").where(Ticket.id.in_([g.id for g in billing])).execute()
+    Ticket.update(mailbox="support").where(Ticket.id.not_in([g.id for g in billing])).execute()
+    report = build_report(None, None, None, NOW, RULES, mailbox="billing")
+    check(report, billing)
+    assert report["range"]["mailbox"] == "billing"
+    assert report["breaching_now"]["count"] == sum(g.breaching for g in billing)
+    assert {b["ticket"] for b in report["breaching_now"]["tickets"]} <= {g.id for g in billing}
+    assert "all teams, mailbox billing;" in text(report)
+    # With a team too: both cut.
+    both = [g for g in billing if g.team == "enterprise"]
+    check(build_report(None, None, "enterprise", NOW, RULES, mailbox="billing"), both)
+    assert build_report(None, None, None, NOW, RULES, mailbox="sales")["tickets"] == 0
 
 
 def test_breaching_now(history: list[Gen]) -> None:

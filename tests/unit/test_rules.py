@@ -510,3 +510,29 @@ def test_durations_keep_their_unit():
     p3 = rules.sla["P3"]
     assert p3.first_response == Duration(1.5, "d") and p3.resolution == Duration(2, "w")
     assert rules.calendar_for(p3).duration(p3.next_response) == timedelta(minutes=90)
+
+
+def test_a_mailbox_condition_must_name_a_mailbox_of_the_config_with_its_place():
+    text = dedent("""\
+        version: 1
+        rules:
+          - name: billing
+            if: {mailbox: [support, biling]}
+            then: {team: general}
+        tests:
+          - message: {from: a@example.org, mailbox: invoices}
+            expect: {team: general}
+        """)
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text, "rules.yaml", mailboxes=("support", "billing"))
+    assert caught.value.errors == [
+        "rules.yaml:4:29: mailbox: 'biling' is not a mailbox of mailroom.toml (support, billing), did you mean 'billing'?",
+        "rules.yaml:7:45: mailbox: 'invoices' is not a mailbox of mailroom.toml (support, billing)",
+    ]
+    # Without a config (rules check of a lone file) any name is taken.
+    assert ok(text).rules[0].name == "billing"
+    # An empty list is an error, never a condition that vanishes and lets the rule match every mail.
+    for key in ("mailbox", "to_address", "language", "from"):
+        assert errors(f"version: 1\nrules:\n  - name: x\n    if: {{{key}: []}}\n    then: {{team: general}}\n") == [
+            f"rules.yaml:4:{len(key) + 12}: {key}: an empty list matches nothing; name at least one"
+        ]

@@ -17,10 +17,15 @@ from mailroom.config.settings import OAuth2Settings
 
 @dataclass(frozen=True)
 class SignIns:
-    """The credentials of the IMAP and SMTP connections (one object when they share a table)."""
+    """The credentials of each mailbox's IMAP connection and of SMTP (one object when they share a table)."""
 
-    imap: Credentials
+    mailboxes: dict[str, Credentials]  # by mailbox name, in the config's order
     smtp: Credentials | None
+
+    @property
+    def imap(self) -> Credentials:
+        """The first mailbox's credentials."""
+        return next(iter(self.mailboxes.values()))
 
 
 def signin_folder(data_dir: Path) -> Path:
@@ -43,22 +48,23 @@ def provider_for(cfg: OAuth2Settings, username: str, data_dir: Path) -> Provider
     return GenericProvider(cfg, endpoint, saved)
 
 
-def mailbox_credentials(settings: Any) -> Credentials:
-    """What the IMAP connection signs in with."""
-    box = settings.mailbox
+def mailbox_credentials(settings: Any, box: Any = None) -> Credentials:
+    """What a mailbox's IMAP connection signs in with (the first mailbox's by default)."""
+    box = box or settings.mailbox
     if box.auth == "oauth2":
         return Tokens(box.oauth2.key, provider_for(box.oauth2, box.username, settings.support.data_dir))
     return Password(box.password.origin, box.password)
 
 
 def build_signins(settings: Any) -> SignIns:
-    """Both connections' credentials; SMTP on the mailbox's table shares its tokens (and its refresh token)."""
-    imap = mailbox_credentials(settings)
+    """Every connection's credentials; SMTP on the first mailbox's table shares its tokens (and its refresh token)."""
+    boxes = {box.name: mailbox_credentials(settings, box) for box in settings.all_mailboxes}
+    imap = boxes[settings.mailbox.name]
     smtp = settings.smtp
     if smtp.auth == "oauth2":
         if smtp.oauth2 is settings.mailbox.oauth2 and isinstance(imap, Tokens):
-            return SignIns(imap, Tokens(imap.key, imap.cache))
-        return SignIns(imap, Tokens(smtp.oauth2.key, provider_for(smtp.oauth2, smtp.username, settings.support.data_dir)))
+            return SignIns(boxes, Tokens(imap.key, imap.cache))
+        return SignIns(boxes, Tokens(smtp.oauth2.key, provider_for(smtp.oauth2, smtp.username, settings.support.data_dir)))
     if smtp.username and smtp.password is not None:
-        return SignIns(imap, Password(smtp.password.origin, smtp.password))
-    return SignIns(imap, None)
+        return SignIns(boxes, Password(smtp.password.origin, smtp.password))
+    return SignIns(boxes, None)
