@@ -102,8 +102,9 @@ def search_tickets(
 ) -> list[Found]:
     """Tickets whose mail holds every word of `text` (any word with any_word), best first.
 
-    With `recent`, only the latest `recent` mails that match are ranked: the work stays bounded
-    however many of a year's mails share a common word, where ranking them all takes seconds.
+    With `recent`, only the latest `recent` mails that match are ranked (on PostgreSQL with
+    `statuses`, the matching mail of the latest `recent` tickets of those statuses): the work stays
+    bounded however many of a year's mails share a common word, where ranking them all takes seconds.
     """
     words = _WORD.findall(text.lower())
     if not words:
@@ -120,7 +121,25 @@ def search_tickets(
         params.append(exclude)
     if isinstance(db, pw.PostgresqlDatabase):
         query = (" | " if any_word else " & ").join(words)
-        if recent:
+        if recent and statuses:
+            # The newest tickets of those statuses first (an index walk of ticket status, created_at),
+            # then their matching mail: a few hundred mails are ranked, even when none matches.
+            ticket_where = [f"status IN ({', '.join('%s' for _ in statuses)})"]
+            ticket_params: list[object] = [*statuses]
+            if exclude is not None:
+                ticket_where.append("id <> %s")
+                ticket_params.append(exclude)
+            sql = (
+                f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
+                f"(SELECT id FROM ticket WHERE {' AND '.join(ticket_where)} "
+                f"ORDER BY created_at DESC, id DESC LIMIT {int(recent)}) t, "
+                # LATERAL: each ticket's own mail by its index, never the whole table's matches.
+                f"LATERAL (SELECT * FROM message m WHERE m.ticket_id = t.id AND m.direction = 'inbound' "
+                f"AND m.kind IN ({kinds})) m WHERE {_PG_VECTOR} @@ q "
+                "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+            )
+            params = ticket_params
+        elif recent:
             # Newest first, the filters inside: the limit counts only mails that may be shown.
             sql = (
                 "SELECT m.ticket_id, max(ts_rank(m.words, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
