@@ -6,6 +6,8 @@ import math
 import os
 import random
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +27,7 @@ from mailroom.demo.dovecot import Dovecot  # noqa: E402
 from mailroom.demo.smtp import SmtpServer  # noqa: E402
 from tests.e2e.conftest import SUPPORT, TEAM, write_config  # noqa: E402
 
-__all__ = ["ROOT", "SUPPORT", "TEAM", "Mail", "Sandbox", "support_mails", "one_mail", "percentile"]
+__all__ = ["ROOT", "SUPPORT", "TEAM", "Daemon", "Mail", "Sandbox", "support_mails", "one_mail", "percentile"]
 
 BASELINE_USER = "baseline"  # a second mailbox holding the same bytes, for the bare-minimum run
 
@@ -73,12 +75,62 @@ class Sandbox:
         self.dovecot.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    @property
+    def recorder(self) -> SmtpServer:
+        """The recording SMTP server (not the sink), for benches that read what was sent."""
+        assert isinstance(self.smtp, SmtpServer), "this sandbox counts mail with the sink, it keeps none"
+        return self.smtp
+
     def append_all(self, user: str, mails: list[Mail]) -> float:
         """APPEND every mail to user's INBOX in order; answer the seconds it took."""
         start = time.perf_counter()
         for item in mails:
             self.dovecot.append(user, item.raw)
         return time.perf_counter() - start
+
+
+class Daemon:
+    """`python -m mailroom --config … run` as a process of its own, its log in the sandbox; SIGTERM on exit."""
+
+    def __init__(self, box: Sandbox) -> None:
+        self.log_path = box.folder / "daemon.log"
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen([sys.executable, "-m", "mailroom", "--config", str(box.config), "run"],
+                                        env=box.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+        self.status: int | None = None  # the exit status, once stopped
+
+    def __enter__(self) -> Daemon:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        """The daemon's process id."""
+        return self.process.pid
+
+    def exited(self) -> bool:
+        """Whether the daemon has ended on its own."""
+        return self.process.poll() is not None
+
+    def stop(self) -> int:
+        """SIGTERM, as systemd stops it; killed after 30 s. Its exit status."""
+        if self.status is None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                self.status = self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.status = self.process.wait()
+            self._log.close()
+        return self.status
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines the daemon logged."""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 # --- realistic support mail -----------------------------------------------------------------------

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from email.utils import parseaddr
@@ -25,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import ROOT, Mail, Sandbox, one_mail, percentile  # noqa: E402
+from _sandbox import Daemon, Mail, Sandbox, one_mail, percentile  # noqa: E402
 
 from mailroom.demo.smtp import SmtpServer  # noqa: E402
 
@@ -68,7 +66,7 @@ class Acks:
                 self.smtp.wait_for(self.seen + 1, timeout=min(left, 1.0))
 
 
-def _customer(mail: Mail) -> str:
+def customer(mail: Mail) -> str:
     """The customer's bare address, as the envelope recipient of the acknowledgement."""
     return parseaddr(mail.sender)[1]
 
@@ -81,53 +79,39 @@ def main() -> int:
                         help="append every PACE seconds instead of after each acknowledgement")
     args = parser.parse_args()
 
-    with Sandbox(poll_interval=f"{POLL}s") as box:
-        log_path = box.folder / "daemon.log"
-        log = log_path.open("w")
-        daemon = subprocess.Popen([sys.executable, "-m", "mailroom", "--config", str(box.config), "run"],
-                                  env=box.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL)
-        acks = Acks(box.smtp)
-        try:
-            warm = [one_mail(10_000 + i) for i in range(WARM_UP)]
-            for mail in warm:
-                box.dovecot.append("support", mail.raw)
-            if not acks.wait([m.message_id for m in warm], ACK_TIMEOUT):
-                return _fail(daemon, log_path, "the warm-up mails were never acknowledged")
-            time.sleep(1.0)  # the daemon finishes its pass and enters IDLE again
+    with Sandbox(poll_interval=f"{POLL}s") as box, Daemon(box) as daemon:
+        acks = Acks(box.recorder)
+        warm = [one_mail(10_000 + i) for i in range(WARM_UP)]
+        for mail in warm:
+            box.dovecot.append("support", mail.raw)
+        if not acks.wait([m.message_id for m in warm], ACK_TIMEOUT):
+            return fail(daemon, "the warm-up mails were never acknowledged")
+        time.sleep(1.0)  # the daemon finishes its pass and enters IDLE again
 
-            mails = [one_mail(i) for i in range(args.n)]
-            writers = {m.message_id: _customer(m) for m in mails}
-            appended: dict[str, float] = {}
-            start = time.monotonic()
-            for n, mail in enumerate(mails):
-                if args.pace:
-                    time.sleep(max(0.0, start + n * args.pace - time.monotonic()))
-                box.dovecot.append("support", mail.raw)
-                appended[mail.message_id] = time.time()
-                if not args.pace and not acks.wait([mail.message_id], ACK_TIMEOUT):
-                    break
-                if daemon.poll() is not None:
-                    return _fail(daemon, log_path, f"the daemon exited with {daemon.returncode}")
-            acks.wait(list(appended), ACK_TIMEOUT)
-        finally:
-            if daemon.poll() is None:
-                daemon.send_signal(signal.SIGTERM)
-            try:
-                status = daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                status = daemon.wait()
-            log.close()
+        mails = [one_mail(i) for i in range(args.n)]
+        writers = {m.message_id: customer(m) for m in mails}
+        appended: dict[str, float] = {}
+        start = time.monotonic()
+        for n, mail in enumerate(mails):
+            if args.pace:
+                time.sleep(max(0.0, start + n * args.pace - time.monotonic()))
+            box.dovecot.append("support", mail.raw)
+            appended[mail.message_id] = time.time()
+            if not args.pace and not acks.wait([mail.message_id], ACK_TIMEOUT):
+                break
+            if daemon.exited():
+                return fail(daemon, f"the daemon exited with {daemon.stop()}")
+        acks.wait(list(appended), ACK_TIMEOUT)
+        status = daemon.stop()
 
         latencies = [acks.arrived[m] - t for m, t in appended.items() if m in acks.arrived]
         missing = len(appended) - len(latencies)
         # An acknowledgement must go to the customer who wrote, and to nobody else.
-        wrong = sum(1 for r in box.smtp.messages
+        wrong = sum(1 for r in box.recorder.messages
                     if str(r.message.get("In-Reply-To", "")).strip() in writers
                     and str(r.message.get("Auto-Submitted", "")).startswith("auto-replied")
                     and r.rcpt_tos != [writers[str(r.message["In-Reply-To"]).strip()]])
-        log_tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
+        log_tail = daemon.log_tail(15)
 
     if not latencies:
         print(f"latency bench: no acknowledgement arrived\n{log_tail}")
@@ -151,10 +135,9 @@ def main() -> int:
     return 0 if status == 0 and not missing and not wrong else 1
 
 
-def _fail(daemon: subprocess.Popen[bytes], log_path: Path, why: str) -> int:
+def fail(daemon: Daemon, why: str) -> int:
     """Say why the bench could not measure, with the daemon's last log lines."""
-    tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
-    print(f"latency bench: {why}\n{tail}")
+    print(f"{Path(sys.argv[0]).stem} bench: {why}\n{daemon.log_tail()}")
     return 1
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # What the customer's mail client has seen of a ticket; internal mail stays out of References.
 CUSTOMER_KINDS = ("customer", "ack", "relay", "survey", "rating", "merged")
 AUTO_REPLY_KINDS = ("ack", "survey")
+SIMILAR_CANDIDATES = 200  # "similar solved tickets" among the newest matching mails (SQLite) or solved tickets (PostgreSQL)
 
 # The queries every new ticket asks, prepared once (see prepared.py).
 _AUTO_REPLIES = Prepared(
@@ -277,8 +278,9 @@ def _team_mail(
 def _similar(ctx: Context, ticket: Ticket, row: Message | None) -> list[dict[str, Any]]:
     """Up to three solved tickets like this new one, with their last answer: an earlier fix to reuse."""
     words = search.distinctive_words(ticket.subject, row.new_text if row is not None else "")
+    # The latest solved tickets that share its words: a year of mail is never ranked whole.
     found = search.search_tickets(" ".join(words), limit=3, statuses=("solved", "closed"), exclude=ticket.id,
-                                  any_word=True)
+                                  any_word=True, recent=SIMILAR_CANDIDATES)
     earlier = search.tickets_by_id([hit.ticket_id for hit in found])
     return [
         {"id": t.id, "tag": ctx.settings.support.ticket_tag.format(id=t.id), "subject": t.subject,

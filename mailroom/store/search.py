@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import peewee as pw
 
@@ -18,6 +19,10 @@ from mailroom.store.models import Message, Ticket, database
 
 SEARCHED_KINDS = ("customer", "agent", "note")
 _MOST_MATCHES = 10000  # matching mails ranked per search: the best of a common word's are enough
+# PostgreSQL reads the newest matches by walking the ids back, and finds few matches slowly that
+# way: a bounded search gives up after this long and finds nothing, rather than hold up ingestion.
+_BOUNDED_MS = 100
+_CANCELLED = "57014"  # PostgreSQL's SQLSTATE query_canceled: the statement timeout
 _PG_VECTOR = (
     "to_tsvector('simple', coalesce(m.subject, '') || ' ' || coalesce(nullif(m.new_text, ''), m.text, ''))"
 )
@@ -93,8 +98,14 @@ def search_tickets(
     statuses: tuple[str, ...] = (),
     exclude: int | None = None,
     any_word: bool = False,
+    recent: int = 0,
 ) -> list[Found]:
-    """Tickets whose mail holds every word of `text` (any word with any_word), best first."""
+    """Tickets whose mail holds every word of `text` (any word with any_word), best first.
+
+    With `recent`, only the latest `recent` mails that match are ranked (on PostgreSQL with
+    `statuses`, the matching mail of the latest `recent` tickets of those statuses): the work stays
+    bounded however many of a year's mails share a common word, where ranking them all takes seconds.
+    """
     words = _WORD.findall(text.lower())
     if not words:
         return []
@@ -110,27 +121,83 @@ def search_tickets(
         params.append(exclude)
     if isinstance(db, pw.PostgresqlDatabase):
         query = (" | " if any_word else " & ").join(words)
-        sql = (
-            f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) "
-            "FROM message m JOIN ticket t ON t.id = m.ticket_id, to_tsquery('simple', %s) q "
-            f"WHERE m.direction = 'inbound' AND {_PG_VECTOR} @@ q AND {' AND '.join(where)} "
-            "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
-        ).replace("?", "%s")
-        rows = db.execute_sql(sql, [query, *params, limit]).fetchall()
+        if recent and statuses:
+            # The newest tickets of those statuses first (an index walk of ticket status, created_at),
+            # then their matching mail: a few hundred mails are ranked, even when none matches.
+            ticket_where = [f"status IN ({', '.join('%s' for _ in statuses)})"]
+            ticket_params: list[object] = [*statuses]
+            if exclude is not None:
+                ticket_where.append("id <> %s")
+                ticket_params.append(exclude)
+            sql = (
+                f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
+                f"(SELECT id FROM ticket WHERE {' AND '.join(ticket_where)} "
+                f"ORDER BY created_at DESC, id DESC LIMIT {int(recent)}) t, "
+                # LATERAL: each ticket's own mail by its index, never the whole table's matches.
+                f"LATERAL (SELECT * FROM message m WHERE m.ticket_id = t.id AND m.direction = 'inbound' "
+                f"AND m.kind IN ({kinds})) m WHERE {_PG_VECTOR} @@ q "
+                "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+            )
+            params = ticket_params
+        elif recent:
+            # Newest first, the filters inside: the limit counts only mails that may be shown.
+            sql = (
+                "SELECT m.ticket_id, max(ts_rank(m.words, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
+                f"LATERAL (SELECT m.ticket_id, {_PG_VECTOR} AS words FROM message m JOIN ticket t ON t.id = m.ticket_id "
+                f"WHERE m.direction = 'inbound' AND {_PG_VECTOR} @@ q AND {' AND '.join(where)} "
+                f"ORDER BY m.id DESC LIMIT {int(recent)}) m "
+                "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+            ).replace("?", "%s")
+        else:
+            sql = (
+                f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) "
+                "FROM message m JOIN ticket t ON t.id = m.ticket_id, to_tsquery('simple', %s) q "
+                f"WHERE m.direction = 'inbound' AND {_PG_VECTOR} @@ q AND {' AND '.join(where)} "
+                "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+            ).replace("?", "%s")
+        rows = _within(db, _BOUNDED_MS, sql, [query, *params, limit]) if recent else (
+            db.execute_sql(sql, [query, *params, limit]).fetchall())
         return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
     query = (" OR " if any_word else " ").join(f'"{w}"' for w in words)
-    # bm25 is lower for a better match; a word in the subject counts three times one in the body.
-    # The inner ORDER BY and LIMIT keep SQLite from folding bm25 into the grouped query, where
-    # FTS5 cannot compute it, and bound the work on a very common word.
-    sql = (
-        "SELECT m.ticket_id, -min(hit.rank) AS score, count(*) FROM ("
-        "SELECT rowid AS id, bm25(message_search, 3.0, 1.0) AS rank FROM message_search WHERE message_search MATCH ? "
-        f"ORDER BY rank LIMIT {_MOST_MATCHES}) hit JOIN message m ON m.id = hit.id JOIN ticket t ON t.id = m.ticket_id "
-        f"WHERE {' AND '.join(where)} "
-        "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT ?"
-    )
+    if recent:
+        # FTS5 reads its matches in rowid order, newest first when asked, and stops at the limit;
+        # the filters inside, so that it counts only mails that may be shown.
+        sql = (
+            "SELECT m.ticket_id, -min(hit.rank) AS score, count(*) FROM ("
+            "SELECT message_search.rowid AS id, bm25(message_search, 3.0, 1.0) AS rank FROM message_search "
+            "JOIN message m ON m.id = message_search.rowid JOIN ticket t ON t.id = m.ticket_id "
+            f"WHERE message_search MATCH ? AND {' AND '.join(where)} "
+            f"ORDER BY message_search.rowid DESC LIMIT {int(recent)}) hit JOIN message m ON m.id = hit.id "
+            "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT ?"
+        )
+    else:
+        # bm25 is lower for a better match; a word in the subject counts three times one in the body.
+        # The inner ORDER BY and LIMIT keep SQLite from folding bm25 into the grouped query, where
+        # FTS5 cannot compute it, and bound the work on a very common word.
+        sql = (
+            "SELECT m.ticket_id, -min(hit.rank) AS score, count(*) FROM ("
+            "SELECT rowid AS id, bm25(message_search, 3.0, 1.0) AS rank FROM message_search WHERE message_search MATCH ? "
+            f"ORDER BY rank LIMIT {_MOST_MATCHES}) hit JOIN message m ON m.id = hit.id JOIN ticket t ON t.id = m.ticket_id "
+            f"WHERE {' AND '.join(where)} "
+            "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT ?"
+        )
     rows = db.execute_sql(sql, [query, *params, limit]).fetchall()
     return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
+
+
+def _within(db: pw.Database, ms: int, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
+    """The rows of a PostgreSQL query given `ms` milliseconds; none when it takes longer."""
+    try:
+        with db.atomic():  # a savepoint: a cancelled search leaves the caller's transaction whole
+            previous = db.execute_sql("SELECT current_setting('statement_timeout')").fetchone()[0]
+            db.execute_sql("SELECT set_config('statement_timeout', %s, true)", (f"{ms}ms",))
+            rows = db.execute_sql(sql, params).fetchall()
+            db.execute_sql("SELECT set_config('statement_timeout', %s, true)", (previous,))
+            return list(rows)
+    except Exception as exc:
+        if getattr(exc, "pgcode", None) != _CANCELLED:  # psycopg2 raises this one unwrapped by peewee
+            raise
+        return []
 
 
 def distinctive_words(subject: str, text: str, most: int = 12) -> list[str]:

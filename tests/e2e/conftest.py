@@ -168,12 +168,14 @@ def mailroom(tmp_path: Path, dovecot: Any, smtp_server: Any) -> Iterator[Mailroo
                 os.environ[key] = value
 
 
-def as_mailboxes(room: Mailroom, *others: str, first: bool = False, keys: dict[str, dict[str, str]] | None = None) -> None:
+def as_mailboxes(room: Mailroom, *others: str, first: bool = False, keys: dict[str, dict[str, str]] | None = None,
+                 route: bool = True) -> None:
     """Turn the room's [mailbox] into [[mailbox]] "support" beside one more per Dovecot user in `others`.
 
     Each other mailbox is NAME@example.com, delivered into Dovecot user NAME; `first` puts them
     before support in the file (read first); `keys` sets TOML values in the mailbox of that name
-    (a password_* key replaces the password from the environment).
+    (a password_* key replaces the password from the environment); `route=False` leaves the SMTP
+    server's delivery alone.
     """
     text = room.config.read_text()
     start = text.index("[mailbox]\n")
@@ -186,7 +188,7 @@ def as_mailboxes(room: Mailroom, *others: str, first: bool = False, keys: dict[s
         kept = [line for line in lines if line.split("=")[0].strip() not in wanted
                 and not (line.startswith("password") and any(k.startswith("password") for k in wanted))]
         boxes.append("\n".join(["[[mailbox]]", *kept, *(f"{k} = {v}" for k, v in wanted.items())]))
-        if name != "support":
+        if name != "support" and route:
             room.smtp.add_route(f"{name}@example.com", name)
     boxes = [*boxes[1:], boxes[0]] if first else boxes
     room.config.write_text(text[:start] + "\n\n".join(boxes) + "\n" + text[end:])

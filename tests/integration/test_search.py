@@ -54,6 +54,22 @@ def test_search_narrows_by_status_and_reads_any_word_for_similar_tickets(db: pw.
     assert search_tickets(" ".join(words), statuses=("solved",), exclude=solved, any_word=True) == []
 
 
+def test_similar_tickets_are_sought_among_the_latest_solved_ones_only(db: pw.Database, tmp_path: Path) -> None:
+    # Bounded: a year of solved tickets sharing a common word is never ranked whole.
+    old = _ask(tmp_path, 1, "Export to PDF fails", "The export button shows an error.")
+    recent = [_ask(tmp_path, n, f"Export question {n}", "How does the export work?") for n in range(2, 5)]
+    Ticket.update(status="solved").where(Ticket.id.in_([old, *recent])).execute()
+    new = _ask(tmp_path, 9, "PDF export broken", "Exporting gives a blank page.")
+    words = " ".join(distinctive_words("PDF export broken", "Exporting gives a blank page."))
+    everything = search_tickets(words, statuses=("solved", "closed"), exclude=new, any_word=True)
+    assert {h.ticket_id for h in everything} == {old, *recent}
+    bounded = search_tickets(words, statuses=("solved", "closed"), exclude=new, any_word=True, recent=3)
+    assert {h.ticket_id for h in bounded} == set(recent)  # the oldest is past the bound
+    # The ticket being answered never uses up the bound.
+    latest = search_tickets(words, statuses=("solved",), exclude=recent[-1], any_word=True, recent=1)
+    assert [h.ticket_id for h in latest] == [recent[-2]]
+
+
 def test_a_version_1_database_is_upgraded_in_place_and_its_mail_found(db: pw.Database, tmp_path: Path) -> None:
     ticket = _ask(tmp_path, 1, "Calendar not syncing", "Outlook calendar stopped syncing yesterday.")
     if isinstance(db, pw.PostgresqlDatabase):
