@@ -19,8 +19,8 @@ from mailroom.store.models import Message, Ticket, database
 
 SEARCHED_KINDS = ("customer", "agent", "note")
 _MOST_MATCHES = 10000  # matching mails ranked per search: the best of a common word's are enough
-# PostgreSQL reads the newest matches by walking the ids back, and finds few matches slowly that
-# way: a bounded search gives up after this long and finds nothing, rather than hold up ingestion.
+# A bounded search on PostgreSQL gives up after this long and finds nothing, rather than hold up
+# ingestion (a safety net: it ranks the mail of a few hundred tickets).
 _BOUNDED_MS = 100
 _CANCELLED = "57014"  # PostgreSQL's SQLSTATE query_canceled: the statement timeout
 _PG_VECTOR = (
@@ -102,9 +102,9 @@ def search_tickets(
 ) -> list[Found]:
     """Tickets whose mail holds every word of `text` (any word with any_word), best first.
 
-    With `recent`, only the latest `recent` mails that match are ranked (on PostgreSQL with
-    `statuses`, the matching mail of the latest `recent` tickets of those statuses): the work stays
-    bounded however many of a year's mails share a common word, where ranking them all takes seconds.
+    With `recent`, only the latest `recent` mails that match are ranked (on PostgreSQL, the matching
+    mail of the latest `recent` tickets): the work stays bounded however many of a year's mails share
+    a common word, where ranking them all takes seconds.
     """
     words = _WORD.findall(text.lower())
     if not words:
@@ -121,10 +121,10 @@ def search_tickets(
         params.append(exclude)
     if isinstance(db, pw.PostgresqlDatabase):
         query = (" | " if any_word else " & ").join(words)
-        if recent and statuses:
-            # The newest tickets of those statuses first (an index walk of ticket status, created_at),
-            # then their matching mail: a few hundred mails are ranked, even when none matches.
-            ticket_where = [f"status IN ({', '.join('%s' for _ in statuses)})"]
+        if recent:
+            # The newest tickets (of those statuses) first, by an index walk of ticket status and
+            # creation time, then their own mail: a few hundred mails are ranked, even when none matches.
+            ticket_where = [f"status IN ({', '.join('%s' for _ in statuses)})"] if statuses else ["TRUE"]
             ticket_params: list[object] = [*statuses]
             if exclude is not None:
                 ticket_where.append("id <> %s")
@@ -139,15 +139,6 @@ def search_tickets(
                 "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
             )
             params = ticket_params
-        elif recent:
-            # Newest first, the filters inside: the limit counts only mails that may be shown.
-            sql = (
-                "SELECT m.ticket_id, max(ts_rank(m.words, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
-                f"LATERAL (SELECT m.ticket_id, {_PG_VECTOR} AS words FROM message m JOIN ticket t ON t.id = m.ticket_id "
-                f"WHERE m.direction = 'inbound' AND {_PG_VECTOR} @@ q AND {' AND '.join(where)} "
-                f"ORDER BY m.id DESC LIMIT {int(recent)}) m "
-                "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
-            ).replace("?", "%s")
         else:
             sql = (
                 f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) "

@@ -168,6 +168,21 @@ def mailroom(tmp_path: Path, dovecot: Any, smtp_server: Any) -> Iterator[Mailroo
                 os.environ[key] = value
 
 
+def page_when_stuck(room: Mailroom, opsgenie_url: str, stale_after: int) -> None:
+    """Make the room page the OpsGenie test server when a part is stuck for `stale_after` seconds."""
+    with room.config.open("a") as fh:
+        fh.write(f'\n[health]\nstale_after = "{stale_after}s"\n'
+                 f'\n[opsgenie]\napi_url = "{opsgenie_url}"\napi_key_env = "OPSGENIE_API_KEY"\n')
+    room.env["OPSGENIE_API_KEY"] = "test-key"
+
+
+def status_of(room: Mailroom) -> dict[str, Any]:
+    """`mailroom status --json`."""
+    import json
+
+    return json.loads(room.cli("status", "--json").stdout)
+
+
 def as_mailboxes(room: Mailroom, *others: str, first: bool = False, keys: dict[str, dict[str, str]] | None = None,
                  route: bool = True) -> None:
     """Turn the room's [mailbox] into [[mailbox]] "support" beside one more per Dovecot user in `others`.

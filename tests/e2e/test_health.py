@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
 from mailroom.demo.opsgenie import OpsgenieServer
 
-from .conftest import Mailroom
+from .conftest import Mailroom, page_when_stuck, status_of
 from .conftest import wait_until as _wait
 from .mails import mail
 
@@ -27,15 +25,8 @@ POLL = "mailroom-health-poll"
 @pytest.fixture
 def watched(mailroom: Mailroom, opsgenie: OpsgenieServer) -> Iterator[Mailroom]:
     """mailroom paging the OpsGenie test server when it is stuck for STALE_AFTER seconds."""
-    with mailroom.config.open("a") as fh:
-        fh.write(f'\n[health]\nstale_after = "{STALE_AFTER}s"\n'
-                 f'\n[opsgenie]\napi_url = "{opsgenie.url}"\napi_key_env = "OPSGENIE_API_KEY"\n')
-    mailroom.env["OPSGENIE_API_KEY"] = "test-key"
+    page_when_stuck(mailroom, opsgenie.url, STALE_AFTER)
     yield mailroom
-
-
-def _status(room: Mailroom) -> dict[str, Any]:
-    return json.loads(room.cli("status", "--json").stdout)
 
 
 def test_stuck_polling_pages_once_and_closes_when_the_mailbox_is_back(
@@ -50,7 +41,7 @@ def test_stuck_polling_pages_once_and_closes_when_the_mailbox_is_back(
         # Both sent (acknowledgement, notification): no stuck outbox muddles what follows.
         room.smtp.wait_for(2, timeout=120)
         _wait(lambda: room.dovecot.count("support", "Quarantine") == 1, 120, "the quarantined mail")
-        status = _status(room)
+        status = status_of(room)
         [box] = status["mailboxes"]
         assert box["last_poll_at"] is not None and box["last_error"] is None
         assert status["waiting"] == 0
@@ -62,7 +53,7 @@ def test_stuck_polling_pages_once_and_closes_when_the_mailbox_is_back(
 
         room.dovecot.stop()
         [alert] = _wait(lambda: opsgenie.creates(POLL), 120, "the health alert")
-        down = _status(room)
+        down = status_of(room)
         # Not before the poll is stale: the alert was decided STALE_AFTER after the last good poll.
         last_poll = datetime.fromisoformat(down["mailboxes"][0]["last_poll_at"])
         assert datetime.fromisoformat(alert.json["details"]["since"]) - last_poll >= timedelta(seconds=STALE_AFTER)
@@ -73,12 +64,12 @@ def test_stuck_polling_pages_once_and_closes_when_the_mailbox_is_back(
         room.dovecot.start()
         _wait(lambda: opsgenie.closes(POLL), 120, "the health alert to close")
 
-        up = _status(room)
+        up = status_of(room)
         assert up["health_alerts"]["poll"] == "closed"
         assert up["mailboxes"][0]["last_error"] is None
         # A broken rules file shows in status with its place.
         (room.folder / "rules.yaml").write_text("version: 1\nrules: [\n")
-        broken = _status(room)["rules"]
+        broken = status_of(room)["rules"]
         assert broken["state"] == "error" and broken["error"].startswith("rules.yaml:")
     finally:
         proc.send_signal(signal.SIGTERM)
