@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # What the customer's mail client has seen of a ticket; internal mail stays out of References.
 CUSTOMER_KINDS = ("customer", "ack", "relay", "survey", "rating", "merged")
 AUTO_REPLY_KINDS = ("ack", "survey")
-SIMILAR_CANDIDATES = 200  # "similar solved tickets" among the newest matching mails (SQLite) or solved tickets (PostgreSQL)
+SIMILAR_CANDIDATES = 200  # "similar solved tickets" are sought in the mail of the newest 200 solved ones
 
 # The queries every new ticket asks, prepared once (see prepared.py).
 _AUTO_REPLIES = Prepared(

@@ -28,6 +28,7 @@ _PG_VECTOR = (
 )
 _PG_INDEX_VECTOR = _PG_VECTOR.replace("m.", "")
 _WORD = re.compile(r"\w+")
+_NO_ROWID = 1 << 62  # a lower bound past every message: nothing to walk
 # Words too common in support mail to tell one ticket from another (similar tickets only).
 _COMMON = frozenset((
     "all", "and", "any", "are", "but", "can", "con", "das", "del", "der", "des", "die", "for", "get", "had",
@@ -102,9 +103,9 @@ def search_tickets(
 ) -> list[Found]:
     """Tickets whose mail holds every word of `text` (any word with any_word), best first.
 
-    With `recent`, only the latest `recent` mails that match are ranked (on PostgreSQL, the matching
-    mail of the latest `recent` tickets): the work stays bounded however many of a year's mails share
-    a common word, where ranking them all takes seconds.
+    With `recent`, only the mail of the latest `recent` tickets is ranked (on SQLite, the latest
+    `recent` of it that match): the work stays bounded however many of a year's mails share a
+    common word, where ranking them all takes seconds.
     """
     words = _WORD.findall(text.lower())
     if not words:
@@ -124,15 +125,10 @@ def search_tickets(
         if recent:
             # The newest tickets (of those statuses) first, by an index walk of ticket status and
             # creation time, then their own mail: a few hundred mails are ranked, even when none matches.
-            ticket_where = [f"status IN ({', '.join('%s' for _ in statuses)})"] if statuses else ["TRUE"]
-            ticket_params: list[object] = [*statuses]
-            if exclude is not None:
-                ticket_where.append("id <> %s")
-                ticket_params.append(exclude)
+            newest, ticket_params = _newest_tickets(statuses, exclude, recent, "%s")
             sql = (
                 f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
-                f"(SELECT id FROM ticket WHERE {' AND '.join(ticket_where)} "
-                f"ORDER BY created_at DESC, id DESC LIMIT {int(recent)}) t, "
+                f"({newest}) t, "
                 # LATERAL: each ticket's own mail by its index, never the whole table's matches.
                 f"LATERAL (SELECT * FROM message m WHERE m.ticket_id = t.id AND m.direction = 'inbound' "
                 f"AND m.kind IN ({kinds})) m WHERE {_PG_VECTOR} @@ q "
@@ -152,28 +148,52 @@ def search_tickets(
     query = (" OR " if any_word else " ").join(f'"{w}"' for w in words)
     if recent:
         # FTS5 reads its matches in rowid order, newest first when asked, and stops at the limit;
-        # the filters inside, so that it counts only mails that may be shown.
+        # the filters inside, so that it counts only mails that may be shown. The walk also stops
+        # at the first mail of the newest `recent` tickets that may be shown: a young helpdesk with
+        # no solved ticket yet walks nothing, instead of every matching mail it holds.
+        newest, ticket_params = _newest_tickets(statuses, exclude, recent, "?")
         sql = (
             "SELECT m.ticket_id, -min(hit.rank) AS score, count(*) FROM ("
             "SELECT message_search.rowid AS id, bm25(message_search, 3.0, 1.0) AS rank FROM message_search "
             "JOIN message m ON m.id = message_search.rowid JOIN ticket t ON t.id = m.ticket_id "
-            f"WHERE message_search MATCH ? AND {' AND '.join(where)} "
+            "WHERE message_search MATCH ? AND message_search.rowid >= "
+            f"(SELECT coalesce(min(id), {_NO_ROWID}) FROM message WHERE ticket_id IN ({newest})) "
+            f"AND {' AND '.join(where)} "
             f"ORDER BY message_search.rowid DESC LIMIT {int(recent)}) hit JOIN message m ON m.id = hit.id "
             "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT ?"
         )
-    else:
-        # bm25 is lower for a better match; a word in the subject counts three times one in the body.
-        # The inner ORDER BY and LIMIT keep SQLite from folding bm25 into the grouped query, where
-        # FTS5 cannot compute it, and bound the work on a very common word.
-        sql = (
-            "SELECT m.ticket_id, -min(hit.rank) AS score, count(*) FROM ("
-            "SELECT rowid AS id, bm25(message_search, 3.0, 1.0) AS rank FROM message_search WHERE message_search MATCH ? "
-            f"ORDER BY rank LIMIT {_MOST_MATCHES}) hit JOIN message m ON m.id = hit.id JOIN ticket t ON t.id = m.ticket_id "
-            f"WHERE {' AND '.join(where)} "
-            "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT ?"
-        )
+        rows = db.execute_sql(sql, [query, *ticket_params, *params, limit]).fetchall()
+        return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
+    # bm25 is lower for a better match; a word in the subject counts three times one in the body.
+    # The inner ORDER BY and LIMIT keep SQLite from folding bm25 into the grouped query, where
+    # FTS5 cannot compute it, and bound the work on a very common word.
+    sql = (
+        "SELECT m.ticket_id, -min(hit.rank) AS score, count(*) FROM ("
+        "SELECT rowid AS id, bm25(message_search, 3.0, 1.0) AS rank FROM message_search WHERE message_search MATCH ? "
+        f"ORDER BY rank LIMIT {_MOST_MATCHES}) hit JOIN message m ON m.id = hit.id JOIN ticket t ON t.id = m.ticket_id "
+        f"WHERE {' AND '.join(where)} "
+        "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT ?"
+    )
     rows = db.execute_sql(sql, [query, *params, limit]).fetchall()
     return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
+
+
+def _newest_tickets(statuses: tuple[str, ...], exclude: int | None, count: int, mark: str) -> tuple[str, list[object]]:
+    """SQL for the ids of the newest `count` tickets of these statuses (any without), and its parameters."""
+    # One index walk per status, newest first, merged: `status IN (...) ORDER BY created_at`
+    # cannot be read off the (status, created_at, id) index in order, and sorting every solved
+    # ticket of a year to keep 200 costs seconds.
+    parts, params = [], []
+    for status in statuses or (None,):
+        conditions = [f"status = {mark}"] if status is not None else []
+        conditions += [f"id <> {mark}"] if exclude is not None else []
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+        parts.append(f"SELECT * FROM (SELECT id, created_at FROM ticket {where}"
+                     f"ORDER BY created_at DESC, id DESC LIMIT {int(count)}) s{len(parts)}")
+        params += [status] if status is not None else []
+        params += [exclude] if exclude is not None else []
+    merged = " UNION ALL ".join(parts)
+    return f"SELECT id FROM ({merged}) newest ORDER BY created_at DESC, id DESC LIMIT {int(count)}", params
 
 
 def _within(db: pw.Database, ms: int, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
