@@ -183,7 +183,8 @@ def _newest_tickets(statuses: tuple[str, ...], exclude: int | None, count: int, 
     # One index walk per status, newest first, merged: `status IN (...) ORDER BY created_at`
     # cannot be read off the (status, created_at, id) index in order, and sorting every solved
     # ticket of a year to keep 200 costs seconds.
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[object] = []
     for status in statuses or (None,):
         conditions = [f"status = {mark}"] if status is not None else []
         conditions += [f"id <> {mark}"] if exclude is not None else []
