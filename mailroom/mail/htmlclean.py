@@ -34,12 +34,13 @@ _NO_SOURCE = re.compile(r"<img(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 _CID = re.compile(r"""\bsrc\s*=\s*["']?cid:([^"'\s>]+)""", re.IGNORECASE)
 
 
-def answer_html(markup: str) -> str:
-    """The engineer's own HTML, safe to send on: "" when nothing of it shows."""
+def answer_html(markup: str, marked: str | None = None) -> str:
+    """The engineer's own HTML, safe to send on: "" when nothing of it shows (`marked`: its mark_history)."""
     if too_deep(markup):  # read as text only: an HTML5 tree of it would cost time with its square
         return ""
     # Commands first: a command line above a bottom-posted answer must not make it look interleaved.
-    html = without_history(_without_commands(markup))
+    source = _without_commands(markup)
+    html = without_history(source, marked if source == markup else None)
     clean = nh3.clean(
         html,
         tags=_TAGS,
@@ -76,6 +77,7 @@ def _without_commands(markup: str) -> str:
     root = tree.body or tree.root
     if root is None:
         return markup
+    removed = False
     for node in _text_nodes(root):
         text = node.text_content or ""
         if not text.strip():
@@ -84,9 +86,11 @@ def _without_commands(markup: str) -> str:
             break
         following = node.next
         node.decompose()
+        removed = True
         if following is not None and following.tag == "br":
             following.decompose()
-    return root.inner_html or ""
+    # Unchanged, the markup itself: the history marked on it already still holds.
+    return (root.inner_html or "") if removed else markup
 
 
 def _text_nodes(root: LexborNode) -> list[LexborNode]:

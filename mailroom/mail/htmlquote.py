@@ -70,11 +70,14 @@ def mark_history(markup: str) -> str:
     return root.html or ""
 
 
-def without_history(markup: str) -> str:
-    """The HTML of what the engineer wrote: quotes after the last text and appended history removed."""
+def without_history(markup: str, marked: str | None = None) -> str:
+    """The HTML of what the engineer wrote: quotes after the last text and appended history removed.
+
+    `marked` is mark_history(markup) when the caller has it already.
+    """
     if too_deep(markup):
         return ""
-    tree = LexborHTMLParser(mark_history(markup))
+    tree = LexborHTMLParser(mark_history(markup) if marked is None else marked)
     root = tree.body or tree.root
     if root is None:
         return ""

@@ -146,8 +146,8 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         date=_date(first.get("date"), arrived_at, defects),
         arrived_at=arrived_at,
         text=text,
-        new_text=_new_text(text, markup),
-        new_html=(new_html := answer_html(markup) if markup.strip() else ""),
+        new_text=_new_text(text, marked := mark_history(markup) if markup.strip() else ""),
+        new_html=(new_html := answer_html(markup, marked) if markup.strip() else ""),
         images=tuple(i for i in images if i.content_id in content_ids(new_html)),
         headers=tuple((name, header_value(value)) for name, value in raw_headers),
         attachments=tuple(attachments),
@@ -160,11 +160,11 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
     )
 
 
-def _new_text(text: str, markup: str) -> str:
-    """What the sender wrote anew: read from the HTML's structure first, from the plain text else."""
-    if markup.strip():
+def _new_text(text: str, marked: str) -> str:
+    """What the sender wrote anew: read from the HTML's structure (marked by mark_history) first, from the plain text else."""
+    if marked.strip():
         # The clients mark their quotes in HTML; the plain part has only its patterns to go by.
-        from_html = storable(strip_history(html_to_text(mark_history(markup))))
+        from_html = storable(strip_history(html_to_text(marked)))
         if from_html.strip():
             return from_html
     return strip_history(text)
