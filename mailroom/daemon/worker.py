@@ -30,6 +30,7 @@ log = logging.getLogger("mailroom")
 
 DRAIN_LIMIT = 600.0  # seconds `run --once` keeps sending a large backlog
 SEND_WAIT = 0.5  # seconds `run --once`'s sender waits for a commit before looking anyway
+SEND_GATHER = 0.05  # seconds the sender lets commits gather before a flush
 SMTP_PAUSE = 5.0  # seconds it leaves a server that is away alone, rather than retrying per message
 SHUTDOWN_FLUSH = 10.0  # seconds to flush what can be flushed on SIGTERM
 
@@ -167,9 +168,12 @@ class Worker:
         try:
             while not ingested.is_set():
                 self.wake.wait(timeout=SEND_WAIT)
-                self.wake.clear()
                 if ingested.is_set():
                     break  # drain_mail sends the rest
+                # A moment for the next few commits: one batch of them costs one claim, one
+                # SMTP round of the event loop and one commit, where each alone costs all three.
+                ingested.wait(SEND_GATHER)
+                self.wake.clear()
                 self._guarded(self.flush_mail)
                 if self.smtp_error:
                     ingested.wait(SMTP_PAUSE)
@@ -202,6 +206,7 @@ class Worker:
             # The ingest thread sets `wake` right after a commit, so an acknowledgement
             # leaves at once instead of at the next tick.
             if self.wake.wait(timeout=0.5):
+                self.stop.wait(SEND_GATHER)  # the commits of the same moment go in one batch
                 self.wake.clear()
                 self._guarded(self.flush_mail)
             jobs.run_pending()
