@@ -32,6 +32,8 @@ from mailroom.store.prepared import insert_row
 from mailroom.store.search import create_search
 
 SCHEMA_VERSION = 5
+BUSY_TIMEOUT_MS = 15000  # how long an SQLite writer waits for another's lock before "database is locked"
+TURN_WAIT = BUSY_TIMEOUT_MS / 1000  # seconds a writer of this process waits for its turn, the same
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 
@@ -89,8 +91,9 @@ class WriterSqlite(pw.SqliteDatabase):
 
     def begin(self, lock_type: str | None = None) -> None:
         if not getattr(self._holder, "turn", False):
-            self._turn.acquire()
-            self._holder.turn = True
+            # Bounded like the busy timeout: a writer held up that long goes on to SQLite's own
+            # wait, and fails there as it always did, rather than wait here for ever.
+            self._holder.turn = self._turn.acquire(timeout=TURN_WAIT)
         try:
             super().begin(lock_type or "IMMEDIATE")
         except BaseException:
@@ -114,6 +117,10 @@ class WriterSqlite(pw.SqliteDatabase):
         finally:
             if not self.in_transaction():
                 self._give_turn()
+
+    def turn_taken(self) -> bool:
+        """True while a writer of this process holds the turn."""
+        return self._turn.locked()
 
     def _give_turn(self) -> None:
         """Let this process's next writer in."""
@@ -148,7 +155,7 @@ def open_database(
             **parse_url(url),
             pragmas={
                 "journal_mode": "wal",
-                "busy_timeout": 15000,
+                "busy_timeout": BUSY_TIMEOUT_MS,
                 "foreign_keys": 1,
                 "synchronous": "normal",
             },

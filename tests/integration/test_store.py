@@ -130,6 +130,31 @@ def test_a_transaction_that_reads_then_writes_waits_for_another_writer(tmp_path:
     assert {s.key for s in Setting.select()} >= {"ingest", "sender"}
 
 
+def test_a_writer_that_failed_lets_the_next_writer_in(tmp_path: Path) -> None:
+    # Writers of one process take turns before BEGIN; a transaction rolled back, or a commit
+    # refused, must give the turn back or every later write of the daemon would wait.
+    db = store.open_database(f"sqlite:///{tmp_path / 'mailroom.db'}")
+    with pytest.raises(pw.IntegrityError), db.atomic():
+        Setting.create(key="twice", value="1")
+        Setting.create(key="twice", value="2")
+    assert isinstance(db, store.WriterSqlite) and not db.turn_taken()
+    done = threading.Event()
+
+    def other_writer() -> None:
+        try:
+            with db.atomic():
+                Setting.create(key="sender", value="1")
+            done.set()
+        finally:
+            db.close()
+
+    thread = threading.Thread(target=other_writer, daemon=True)
+    thread.start()
+    assert done.wait(60), "the next writer never got its turn"
+    keys = {s.key for s in Setting.select()}
+    assert "sender" in keys and "twice" not in keys
+
+
 def test_the_sslmode_reaches_postgresql(pg_url: str) -> None:
     # The test server speaks no TLS: a required one is refused, not quietly done without.
     with pytest.raises(ConfigError, match=r"^database\.url: cannot connect: .*SSL"):
