@@ -81,7 +81,7 @@ class WriterSqlite(pw.SqliteDatabase):
     # Between this process's own threads (ingestion and the sender) the turn is also taken
     # on a Python lock first: SQLite's busy handler waits by sleeping 1, 2, 5 … 100 ms and
     # retrying, so a thread that found the file locked slept milliseconds after the writer
-    # had long committed (3.6 ms a transaction on average at 2,000 mails). The Python lock
+    # had long committed (3.6 ms a transaction on average over 1,000 mails). The Python lock
     # wakes the next writer the moment the last one commits; other processes still wait
     # under the busy timeout.
     def __init__(self, *args: Any, **kwargs: Any) -> None:
