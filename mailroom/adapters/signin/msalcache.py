@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msal
 
+from mailroom.adapters.signin.private import write_private
 from mailroom.errors import SignInError
 
 _Stamp = tuple[int, int, int]  # inode, size, mtime: a replaced file has a new inode
@@ -57,17 +56,7 @@ class CacheFile:
 
     def write(self) -> None:
         """Replace the file with the cache, atomically, readable by this user alone: it holds the refresh token."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # A name of its own: the daemon and `mailroom auth login` may write at the same moment.
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}-{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.cache.serialize())
-            os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_private(self.path, self.cache.serialize())
         self._seen = _stamp(self.path)
 
     def signed_in(self) -> SignedIn | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
+
+from mailroom.adapters.signin.private import write_private
 
 
 class SavedRefreshToken:
@@ -32,10 +33,4 @@ class SavedRefreshToken:
         """Keep a rotated token, atomically, readable by this user alone."""
         if token == self.current():
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"origin": self._origin, "refresh_token": token}, fh)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps({"origin": self._origin, "refresh_token": token}))
