@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from typing import IO
 import pytest
 
 from mailroom.store import queries as store
-from mailroom.store.models import Message, OutboxItem, Ticket
+from mailroom.store.models import Mailbox, Message, OutboxItem, Ticket
 
 from .conftest import Mailroom
 from .conftest import wait_until as _wait
@@ -175,6 +176,39 @@ def test_imap_outage_mid_batch_loses_and_doubles_nothing(mailroom: Mailroom, dae
     assert mailroom.dovecot.count("support", "Quarantine") == 0
     # Moves interrupted by the outage are repeated: nothing is left behind, and at most repeated.
     assert mailroom.dovecot.count("support", "Processed") >= 300
+
+
+FLOOD = 150
+
+
+def test_a_flood_on_idle_is_acknowledged_once_each_and_loses_nothing(
+    mailroom: Mailroom, daemon: Callable[..., Daemon]
+) -> None:
+    # Polling every 15 minutes: only IDLE can bring the mail in while the test waits.
+    config = mailroom.folder / "mailroom.toml"
+    config.write_text(config.read_text().replace('poll_interval = "1s"', 'poll_interval = "900s"'))
+    run = daemon()
+    _wait(lambda: Mailbox.select().where(Mailbox.last_poll_at.is_null(False)).exists(), 120,
+          "the first pass over the empty inbox")
+    sent = [mail(subject=f"Outage question {i}", sender=f"f{i}@example.org") for i in range(FLOOD)]
+    feeder = threading.Thread(target=lambda: [mailroom.dovecot.append("support", raw) for raw in sent], daemon=True)
+    feeder.start()  # as fast as Dovecot takes them, while the daemon ingests what IDLE announces
+    customers = {f"f{i}@example.org" for i in range(FLOOD)}
+    acks = lambda: [m for m in mailroom.smtp.messages if m.rcpt_tos[0] in customers]  # noqa: E731
+    _wait(lambda: len(acks()) >= FLOOD and mailroom.dovecot.count("support", "INBOX") == 0, 300,
+          "an acknowledgement for every mail of the flood")
+    feeder.join(60)
+    assert run.stop()[0] == 0
+    assert "database is locked" not in run.text() and "action=job-failed" not in run.text()
+
+    # Every mail stored once, every customer answered once, nothing left behind.
+    stored = Counter(m.message_id for m in Message.select().where(Message.direction == "inbound"))
+    assert stored == Counter(message_id_of(raw) for raw in sent)
+    assert sorted(r for m in acks() for r in m.rcpt_tos) == sorted(customers)
+    mails = OutboxItem.select().where(OutboxItem.kind == "mail").count()
+    assert len({m.message["Message-ID"] for m in mailroom.smtp.messages}) == len(mailroom.smtp.messages) == mails
+    assert mailroom.dovecot.count("support", "Processed") == FLOOD
+    assert {(i.state, i.attempts) for i in OutboxItem.select()} == {("sent", 1)}
 
 
 def test_json_log_format_writes_only_json_lines(mailroom: Mailroom, daemon: Callable[..., Daemon]) -> None:
