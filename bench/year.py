@@ -14,10 +14,14 @@ in twenty a survey and its rating. Then measures, each beside its baseline from 
   report   `mailroom report --json` over the last 30 days (target < 2 s), beside the bare
            SELECT of those tickets
 
-    .venv/bin/python bench/year.py [--tickets 1000000] [--postgres] [-n 2000] [--runs 30]
+    .venv/bin/python bench/year.py [--tickets 1000000] [--postgres] [-n 2000] [--runs 30] [--keep NAME]
 
 --postgres creates a database on the test server (MAILROOM_TEST_POSTGRES, else
 postgresql://postgres@127.0.0.1:5432/test) and drops it afterwards; without it, SQLite in a temp folder.
+--keep NAME builds the year once into the PostgreSQL database NAME (with --postgres) or the SQLite
+file NAME, keeps it, and on later runs measures a fresh copy of it instead of building again; the
+copy's clock is set back to the build's time, so the same 100 clocks are due. Drop it after with
+`psql -c 'DROP DATABASE "NAME"'` (or rm the file).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -34,6 +39,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import psycopg2
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -44,11 +51,22 @@ import sla  # noqa: E402
 from _bulk import chunks, finish, inserter  # noqa: E402
 from _sandbox import ROOT, Sandbox, percentile, support_mails  # noqa: E402
 
+from mailroom import clock  # noqa: E402
 from mailroom.app import cycle  # noqa: E402
 from mailroom.cli import main as cli  # noqa: E402
 from mailroom.store import queries as store  # noqa: E402
-from mailroom.store.models import Clock, Event, Message, Participant, Rating, Survey, Ticket  # noqa: E402
-from tests.harness.database import create_database, drop_database  # noqa: E402
+from mailroom.store.models import (  # noqa: E402
+    Clock,
+    Event,
+    Message,
+    Participant,
+    Rating,
+    Setting,
+    Survey,
+    Ticket,
+)
+from mailroom.store.search import create_search  # noqa: E402
+from tests.harness.database import ADMIN_URL, create_database, drop_database, url_for  # noqa: E402
 
 CHUNK = 20_000  # tickets per transaction
 YEAR = timedelta(days=365)
@@ -61,6 +79,7 @@ TEXT = ("Hello,\n\nsince this morning the monthly export stops after the first 1
         "report holds many more. Could you have a look?\n\nBest regards,\nA customer\n")
 ANSWER = "Hello,\n\nthe export limit is lifted for your account; please try again.\n\nKind regards,\nSupport\n"
 BIG_MODELS = (Ticket, Message, Clock, Participant, Event, Rating, Survey)
+BUILT = "bench_year"  # the Setting a kept year records: "<tickets> <NOW in ISO 8601>"
 
 
 def _rows(plan: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]) -> dict[str, tuple[tuple[str, ...], list[Any]]]:
@@ -107,6 +126,7 @@ def build(db: Any, count: int) -> None:
                     insert(table, columns, rows)
     for model in BIG_MODELS:
         model._schema.create_indexes(safe=True)
+    create_search(db)  # PostgreSQL's full-text index went with the others; FTS5's triggers kept filling
     finish(db, ("ticket", "message"), analyze_sqlite=False)
 
 
@@ -137,6 +157,9 @@ def _command(config: Path, argv: list[str], runs: int) -> tuple[float, str]:
         with contextlib.redirect_stdout(buffer):
             status = cli.main(["--config", str(config), *argv])
         times.append(time.perf_counter() - start)
+        # The command's connection would outlive it here, idle, its last statement shown in
+        # pg_stat_activity for the rest of the run as if it were still running.
+        store.database.obj.close()
         os.umask(umask)  # mailroom makes its files private; Dovecot's, made by this process later, must not be
         if status != 0:
             raise SystemExit(f"year bench: mailroom {' '.join(argv)} exited {status}")
@@ -187,6 +210,7 @@ def measure_ingest(url: str, empty_url: str, count: int, profile: str = "") -> d
     result = {}
     for label, target in (("empty", empty_url), ("year", url)):
         with Sandbox(sink=True, database_url=target) as box:
+            box.env.update(_clock_env(box.folder))
             # A cycle over the empty mailbox first does what the year left due (the SLA check's
             # 100 breaches), as a running daemon would have: what is timed next is the ingest.
             ingest_bench.child("mailroom", box, box.folder / f"{label}-first.log", "--config", str(box.config))
@@ -206,17 +230,88 @@ def measure_ingest(url: str, empty_url: str, count: int, profile: str = "") -> d
 
 
 @contextlib.contextmanager
-def _databases(postgres: bool, folder: Path) -> Iterator[tuple[str, str]]:
-    """(the year's URL, an empty one's URL), dropped afterwards on PostgreSQL."""
+def _databases(postgres: bool, folder: Path, keep: str | None, tickets: int) -> Iterator[tuple[str, str, str]]:
+    """(the year's URL, an empty one's URL, how the year was made); what is not kept is dropped afterwards."""
     if not postgres:
-        yield f"sqlite:///{folder}/year.db", f"sqlite:///{folder}/empty/mailroom.db"
+        year = f"sqlite:///{folder}/year.db"
+        made = _copied_sqlite(keep, year, tickets) if keep else _built(year, tickets)
+        yield year, f"sqlite:///{folder}/empty/mailroom.db", made
         return
-    year, empty = create_database(), create_database()
+    empty = create_database()
+    year = ""
     try:
-        yield year, empty
+        year, made = _copied_postgres(keep, tickets) if keep else (create_database(), "")
+        if not keep:
+            made = _built(year, tickets)
+        yield year, empty, made
     finally:
         for url in (year, empty):
-            drop_database(url)  # ends the connections still open to it first
+            if url:
+                drop_database(url)  # ends the connections still open to it first
+
+
+def _built(url: str, tickets: int) -> str:
+    """Build the year into the empty database at `url`, recording its size and NOW; what was done, in words."""
+    db = store.open_database(url)
+    started = time.perf_counter()
+    build(db, tickets)
+    Setting.insert(key=BUILT, value=f"{tickets} {sla.NOW.isoformat()}").execute()
+    db.close()
+    return f"built in {time.perf_counter() - started:.0f} s"
+
+
+def _kept(url: str, tickets: int) -> str:
+    """Build the kept year at `url` unless it holds one already; take its NOW. What was done, in words."""
+    db = store.open_database(url)
+    row = Setting.get_or_none(Setting.key == BUILT)
+    db.close()
+    if row is None:
+        return _built(url, tickets)
+    count, at = row.value.split(" ", 1)
+    if int(count) != tickets:
+        raise SystemExit(f"year bench: the kept year holds {int(count):,} tickets, not {tickets:,}")
+    # The kept year ended when it was built: mailroom's clock goes back there, here and in `run`.
+    sla.NOW = datetime.fromisoformat(at)
+    clock.advance(sla.NOW - clock.now())
+    return f"copied from the year kept since {at}"
+
+
+def _copied_sqlite(keep: str, url: str, tickets: int) -> str:
+    """The kept SQLite year (built first if missing) copied to `url`'s file."""
+    made = _kept(f"sqlite:///{Path(keep).resolve()}", tickets)
+    started = time.perf_counter()
+    target = url.removeprefix("sqlite:///")
+    for suffix in ("", "-wal"):  # closed, so checkpointed; a WAL left by a crash goes along
+        if Path(keep + suffix).exists():
+            shutil.copyfile(keep + suffix, target + suffix)
+    return f"{made}, copied in {time.perf_counter() - started:.0f} s"
+
+
+def _copied_postgres(keep: str, tickets: int) -> tuple[str, str]:
+    """A new database made from the kept PostgreSQL year (built first if missing), and how."""
+    admin = psycopg2.connect(ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (keep,))
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{keep}"')
+    made = _kept(url_for(keep), tickets)
+    copy = f"mailroom_test_year_{os.getpid()}"
+    started = time.perf_counter()
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{keep}"')
+    admin.close()
+    return url_for(copy), f"{made}, copied in {time.perf_counter() - started:.0f} s"
+
+
+def _clock_env(folder: Path) -> dict[str, str]:
+    """For the `mailroom` processes: a clock file setting them back as far as this process is (none if not)."""
+    behind = (datetime.now(UTC) - clock.now()).total_seconds()
+    if abs(behind) < 1:
+        return {}
+    path = folder / "clock"
+    path.write_text(f"{-behind:+.3f}")
+    return {"MAILROOM_CLOCK_FILE": str(path)}
 
 
 def main() -> int:
@@ -226,21 +321,24 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=2000, help="new mails to ingest (0: skip the ingest measure)")
     parser.add_argument("--runs", type=int, default=30, help="SLA checks timed")
     parser.add_argument("--profile", metavar="FILE", help="cProfile both ingests to FILE.empty and FILE.year")
+    parser.add_argument("--keep", metavar="NAME", help="keep the built year in database (or SQLite file) NAME and "
+                        "measure a copy of it on later runs")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="mailroom-year-"))
     # The year ends now, so that what is due in it is due for `run` too (which reads the clock).
     sla.NOW = datetime.now(UTC).replace(microsecond=0)
     engine = "PostgreSQL" if args.postgres else "SQLite"
-    with _databases(args.postgres, folder) as (url, empty_url):
-        db = store.open_database(url)
-        started = time.perf_counter()
-        build(db, args.tickets)
-        counts = {m.__name__: m.select().count() for m in (Ticket, Message, Clock)}
-        print(f"{engine}: built {counts['Ticket']:,} tickets, {counts['Message']:,} messages, "
-              f"{counts['Clock']:,} clocks in {time.perf_counter() - started:.0f} s; 2 cores, shared with other work")
-        q = measure_queries(db, url, folder, args.runs)
-        db.close()
-        ing = measure_ingest(url, empty_url, args.n, args.profile or "") if args.n else None
+    try:
+        with _databases(args.postgres, folder, args.keep, args.tickets) as (url, empty_url, made):
+            db = store.open_database(url)
+            counts = {m.__name__: m.select().count() for m in (Ticket, Message, Clock)}
+            print(f"{engine}: {counts['Ticket']:,} tickets, {counts['Message']:,} messages, "
+                  f"{counts['Clock']:,} clocks, {made}; 2 cores, shared with other work")
+            q = measure_queries(db, url, folder, args.runs)
+            db.close()
+            ing = measure_ingest(url, empty_url, args.n, args.profile or "") if args.n else None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the SQLite year is gigabytes
     _print(q, ing, args.n)
     return 0
 

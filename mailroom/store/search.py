@@ -123,18 +123,7 @@ def search_tickets(
     if isinstance(db, pw.PostgresqlDatabase):
         query = (" | " if any_word else " & ").join(words)
         if recent:
-            # The newest tickets (of those statuses) first, by an index walk of ticket status and
-            # creation time, then their own mail: a few hundred mails are ranked, even when none matches.
-            newest, ticket_params = _newest_tickets(statuses, exclude, recent, "%s")
-            sql = (
-                f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
-                f"({newest}) t, "
-                # LATERAL: each ticket's own mail by its index, never the whole table's matches.
-                f"LATERAL (SELECT * FROM message m WHERE m.ticket_id = t.id AND m.direction = 'inbound' "
-                f"AND m.kind IN ({kinds})) m WHERE {_PG_VECTOR} @@ q "
-                "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
-            )
-            params = ticket_params
+            sql, params = _pg_recent(kinds, statuses, exclude, int(recent))
         else:
             sql = (
                 f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) "
@@ -176,6 +165,27 @@ def search_tickets(
     )
     rows = db.execute_sql(sql, [query, *params, limit]).fetchall()
     return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
+
+
+def _pg_recent(kinds: str, statuses: tuple[str, ...], exclude: int | None, recent: int) -> tuple[str, list[object]]:
+    """PostgreSQL: rank the matching mail of the newest `recent` tickets (of those statuses), and no other.
+
+    The plan is fixed by the query's shape, not left to statistics: on a young database, or one
+    whose statistics lag, the planner otherwise reads every inbound mail and computes its text
+    vector, then joins the newest tickets to it. The newest tickets come by index walks
+    (_newest_tickets); OFFSET 0 keeps each ticket's mail a subquery of its own that only the
+    ticket can select (so only the message's ticket index serves it), and the text vector of each
+    searched mail among those few rows is made once, for the match and the rank.
+    """
+    tickets, params = _newest_tickets(statuses, exclude, recent, "%s")
+    sql = (
+        "SELECT m.ticket_id, max(ts_rank(m.vector, q)) AS score, count(*) FROM to_tsquery('simple', %s) q, "
+        f"({tickets}) t, "
+        f"LATERAL (SELECT m.ticket_id, CASE WHEN m.direction = 'inbound' AND m.kind IN ({kinds}) "
+        f"THEN {_PG_VECTOR} END AS vector FROM message m WHERE m.ticket_id = t.id OFFSET 0) m "
+        "WHERE m.vector @@ q GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+    )
+    return sql, params
 
 
 def _newest_tickets(statuses: tuple[str, ...], exclude: int | None, count: int, mark: str) -> tuple[str, list[object]]:

@@ -102,8 +102,12 @@ def _run(db: pw.Database, sql: str) -> None:
     db.execute_sql(sql.replace("%", "%%") if store.is_postgres(db) else sql)
 
 
-def _fill(db: pw.Database) -> None:
-    """A year of tickets (1% open with running clocks), three messages, two clocks, an event and a mail each."""
+def _fill(db: pw.Database, analyze: bool = True) -> None:
+    """A year of tickets (1% open with running clocks), three messages, two clocks, an event and a mail each.
+
+    On PostgreSQL the planner's statistics are made afterwards, as autovacuum does; with `analyze`
+    false they are left missing, as in a young database before autovacuum first comes round.
+    """
     numbers = f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {TICKETS}) "
     created = _minutes(db, "2025-12-01 00:00:00", "i * 26")
     open_ = "i % 100 = 0"
@@ -137,7 +141,7 @@ def _fill(db: pw.Database) -> None:
     if store.is_postgres(db):
         for table in ("ticket", "message"):
             _run(db, f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
-    if store.is_postgres(db):  # as autovacuum does; mailroom never runs ANALYZE on SQLite, so nor does this
+    if store.is_postgres(db) and analyze:  # mailroom never runs ANALYZE on SQLite, so nor does this
         _run(db, "ANALYZE")
 
 
