@@ -228,9 +228,7 @@ class Dovecot:
             (d / sub).mkdir(parents=True, exist_ok=True)
             os.chown(d / sub, NOBODY, NOBODY)
         (d / "users").write_text("".join(f"{u}:{{PLAIN}}{self.PASSWORD}\n" for u in self.users))
-        # Read by Dovecot's auth process, not root: readable whatever the umask (mailroom's CLI, run
-        # in this process before, makes the umask 077).
-        (d / "users").chmod(0o644)
+        (d / "users").chmod(0o644)  # for Dovecot's auth process, whatever the umask (the CLI sets 077)
         ssl_conf = "ssl = no"
         imaps_port = 0
         if self.tls:
