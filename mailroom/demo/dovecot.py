@@ -97,8 +97,7 @@ class Dovecot:
         self.users = tuple(users)
         self._own_folder = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="dovecot-")) if folder is None else folder
-        # mkdtemp makes the folder 0700: Dovecot's processes running as nobody must reach mail/ and run/.
-        self.folder.chmod(0o755)
+        self.folder.chmod(0o755)  # mkdtemp makes it 0700: Dovecot's processes (nobody) must reach mail/, run/
         self.cert_path: Path | None = None
         self.key_path: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
