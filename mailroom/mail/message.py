@@ -133,6 +133,9 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
     if message_id is None:
         defects.append("message-id missing or malformed; derived from the content")
         message_id = f"<{digest[:32]}@mailroom.invalid>"
+    # The HTML's history marked once, for the new text and for the answer relayed alike.
+    marked = mark_history(markup) if markup.strip() else ""
+    new_html = answer_html(markup, marked) if markup.strip() else ""
     return Inbound(
         message_id=message_id,
         in_reply_to=_message_id(first.get("in-reply-to")),
@@ -146,8 +149,8 @@ def parse(raw: bytes, arrived_at: datetime, max_attachment_size: int = 25_000_00
         date=_date(first.get("date"), arrived_at, defects),
         arrived_at=arrived_at,
         text=text,
-        new_text=_new_text(text, marked := mark_history(markup) if markup.strip() else ""),
-        new_html=(new_html := answer_html(markup, marked) if markup.strip() else ""),
+        new_text=_new_text(text, marked),
+        new_html=new_html,
         images=tuple(i for i in images if i.content_id in content_ids(new_html)),
         headers=tuple((name, header_value(value)) for name, value in raw_headers),
         attachments=tuple(attachments),

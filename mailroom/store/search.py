@@ -112,6 +112,10 @@ def search_tickets(
         return []
     db = database.obj
     kinds = ", ".join(f"'{k}'" for k in SEARCHED_KINDS)
+    if recent:
+        if isinstance(db, pw.PostgresqlDatabase):
+            return _pg_recent(db, words, any_word, kinds, statuses, exclude, int(recent), limit)
+        return _sqlite_recent(words, any_word, kinds, statuses, exclude, int(recent), limit)
     where = [f"m.kind IN ({kinds})", "m.ticket_id IS NOT NULL"]
     params: list[object] = []
     if statuses:
@@ -121,22 +125,15 @@ def search_tickets(
         where.append("m.ticket_id <> ?")
         params.append(exclude)
     if isinstance(db, pw.PostgresqlDatabase):
-        query = (" | " if any_word else " & ").join(words)
-        if recent:
-            sql, params = _pg_recent(kinds, statuses, exclude, int(recent))
-        else:
-            sql = (
-                f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) "
-                "FROM message m JOIN ticket t ON t.id = m.ticket_id, to_tsquery('simple', %s) q "
-                f"WHERE m.direction = 'inbound' AND {_PG_VECTOR} @@ q AND {' AND '.join(where)} "
-                "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
-            ).replace("?", "%s")
-        rows = _within(db, _BOUNDED_MS, sql, [query, *params, limit]) if recent else (
-            db.execute_sql(sql, [query, *params, limit]).fetchall())
+        sql = (
+            f"SELECT m.ticket_id, max(ts_rank({_PG_VECTOR}, q)) AS score, count(*) "
+            "FROM message m JOIN ticket t ON t.id = m.ticket_id, to_tsquery('simple', %s) q "
+            f"WHERE m.direction = 'inbound' AND {_PG_VECTOR} @@ q AND {' AND '.join(where)} "
+            "GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+        ).replace("?", "%s")
+        rows = db.execute_sql(sql, [_pg_query(words, any_word), *params, limit]).fetchall()
         return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
     query = (" OR " if any_word else " ").join(f'"{w}"' for w in words)
-    if recent:
-        return _sqlite_recent(words, kinds, statuses, exclude, recent, limit)
     # bm25 is lower for a better match; a word in the subject counts three times one in the body.
     # The inner ORDER BY and LIMIT keep SQLite from folding bm25 into the grouped query, where
     # FTS5 cannot compute it, and bound the work on a very common word.
@@ -152,9 +149,10 @@ def search_tickets(
 
 
 def _sqlite_recent(
-    words: list[str], kinds: str, statuses: tuple[str, ...], exclude: int | None, recent: int, limit: int
+    words: list[str], any_word: bool, kinds: str, statuses: tuple[str, ...], exclude: int | None, recent: int,
+    limit: int,
 ) -> list[Found]:
-    """SQLite: the newest `recent` tickets' own mail (of those statuses) that holds any of `words`, best first."""
+    """SQLite: the newest `recent` tickets' own mail (of those statuses) that holds the words (or any), best first."""
     # Not through FTS5: a word a year's mail shares has a doclist of a million rows, and merging
     # a dozen of them newest first costs 10-15 ms a search, bm25 ten times that (it counts every
     # row of each word). The few hundred candidate mails come by the ticket index instead, and
@@ -170,10 +168,11 @@ def _sqlite_recent(
     wanted = {_folded(w) for w in words}
     best: dict[int, tuple[float, int]] = {}
     for ticket_id, subject, text in rows:
-        score = 3 * len(wanted & _words_of(subject)) + len(wanted & _words_of(text))
-        if score:
+        in_subject, in_text = wanted & _words_of(subject), wanted & _words_of(text)
+        held = in_subject | in_text
+        if held and (any_word or held == wanted):
             top, mails = best.get(ticket_id, (0.0, 0))
-            best[ticket_id] = (max(top, float(score)), mails + 1)
+            best[ticket_id] = (max(top, float(3 * len(in_subject) + len(in_text))), mails + 1)
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[0]))[:limit]
     return [Found(ticket_id, score, mails) for ticket_id, (score, mails) in ranked]
 
@@ -191,7 +190,15 @@ def _folded(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def _pg_recent(kinds: str, statuses: tuple[str, ...], exclude: int | None, recent: int) -> tuple[str, list[object]]:
+def _pg_query(words: list[str], any_word: bool) -> str:
+    """The tsquery text of the words: all of them, or any."""
+    return (" | " if any_word else " & ").join(words)
+
+
+def _pg_recent(
+    db: pw.Database, words: list[str], any_word: bool, kinds: str, statuses: tuple[str, ...], exclude: int | None,
+    recent: int, limit: int,
+) -> list[Found]:
     """PostgreSQL: rank the matching mail of the newest `recent` tickets (of those statuses), and no other.
 
     The plan is fixed by the query's shape, not left to statistics: on a young database, or one
@@ -209,7 +216,8 @@ def _pg_recent(kinds: str, statuses: tuple[str, ...], exclude: int | None, recen
         f"THEN {_PG_VECTOR} END AS vector FROM message m WHERE m.ticket_id = t.id OFFSET 0) m "
         "WHERE m.vector @@ q GROUP BY m.ticket_id ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
     )
-    return sql, params
+    rows = _within(db, _BOUNDED_MS, sql, [_pg_query(words, any_word), *params, limit])
+    return [Found(int(r[0]), float(r[1]), int(r[2])) for r in rows]
 
 
 def _newest_tickets(statuses: tuple[str, ...], exclude: int | None, count: int, mark: str) -> tuple[str, list[object]]:

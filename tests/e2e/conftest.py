@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -178,8 +179,6 @@ def page_when_stuck(room: Mailroom, opsgenie_url: str, stale_after: int) -> None
 
 def status_of(room: Mailroom) -> dict[str, Any]:
     """`mailroom status --json`."""
-    import json
-
     return json.loads(room.cli("status", "--json").stdout)
 
 

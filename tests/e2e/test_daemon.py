@@ -185,8 +185,7 @@ def test_a_flood_on_idle_is_acknowledged_once_each_and_loses_nothing(
     mailroom: Mailroom, daemon: Callable[..., Daemon]
 ) -> None:
     # Polling every 15 minutes: only IDLE can bring the mail in while the test waits.
-    config = mailroom.folder / "mailroom.toml"
-    config.write_text(config.read_text().replace('poll_interval = "1s"', 'poll_interval = "900s"'))
+    mailroom.config.write_text(mailroom.config.read_text().replace('poll_interval = "1s"', 'poll_interval = "900s"'))
     run = daemon()
     _wait(lambda: Mailbox.select().where(Mailbox.last_poll_at.is_null(False)).exists(), 120,
           "the first pass over the empty inbox")

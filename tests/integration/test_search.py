@@ -70,6 +70,15 @@ def test_similar_tickets_are_sought_among_the_latest_solved_ones_only(db: pw.Dat
     assert [h.ticket_id for h in latest] == [recent[-2]]
 
 
+def test_a_bounded_search_without_any_word_wants_every_word(db: pw.Database, tmp_path: Path) -> None:
+    both = _ask(tmp_path, 1, "Export to PDF fails", "The export button shows an error.")
+    one = _ask(tmp_path, 2, "Export question", "How does the export work?")
+    Ticket.update(status="solved").where(Ticket.id.in_([both, one])).execute()
+    assert [h.ticket_id for h in search_tickets("export pdf", statuses=("solved",), recent=10)] == [both]
+    found = search_tickets("export pdf", statuses=("solved",), any_word=True, recent=10)
+    assert [h.ticket_id for h in found] == [both, one]  # both words rank above one
+
+
 def test_a_version_1_database_is_upgraded_in_place_and_its_mail_found(db: pw.Database, tmp_path: Path) -> None:
     ticket = _ask(tmp_path, 1, "Calendar not syncing", "Outlook calendar stopped syncing yesterday.")
     if isinstance(db, pw.PostgresqlDatabase):
