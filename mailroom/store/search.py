@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -161,27 +163,60 @@ def _sqlite_recent(
     # each scores the words it holds as the index would read them: one in the subject three
     # times one in the text, as the bm25 weights of the full search.
     newest, params = _newest_tickets(statuses, exclude, recent, "?")
-    rows = database.obj.execute_sql(
-        f"SELECT m.ticket_id, m.subject, substr(coalesce(nullif(m.new_text, ''), m.text, ''), 1, {_SCORED_TEXT}) "
-        f"FROM ({newest}) t JOIN message m ON m.ticket_id = t.id "
+    mails = database.obj.execute_sql(
+        f"SELECT m.id, m.content_key, m.ticket_id FROM ({newest}) t JOIN message m ON m.ticket_id = t.id "
         f"WHERE m.direction = 'inbound' AND m.kind IN ({kinds})",
         params,
     ).fetchall()
+    read = _words_of_mails([(mail_id, key) for mail_id, key, _ in mails])
     wanted = {_folded(w) for w in words}
     best: dict[int, tuple[float, int]] = {}
-    for ticket_id, subject, text in rows:
-        in_subject, in_text = wanted & _words_of(subject), wanted & _words_of(text)
+    for (_, _, ticket_id), (subject_words, text_words) in zip(mails, read, strict=True):
+        in_subject, in_text = wanted & subject_words, wanted & text_words
         held = in_subject | in_text
         if held and (any_word or held == wanted):
-            top, mails = best.get(ticket_id, (0.0, 0))
-            best[ticket_id] = (max(top, float(3 * len(in_subject) + len(in_text))), mails + 1)
+            top, count = best.get(ticket_id, (0.0, 0))
+            best[ticket_id] = (max(top, float(3 * len(in_subject) + len(in_text))), count + 1)
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[0]))[:limit]
-    return [Found(ticket_id, score, mails) for ticket_id, (score, mails) in ranked]
+    return [Found(ticket_id, score, count) for ticket_id, (score, count) in ranked]
 
 
-def _words_of(text: str | None) -> set[str]:
-    """The words of a text as the full-text index reads them: lowercased, accents dropped."""
-    return set(_WORD.findall(_folded(text or "")))
+# The words of the mail the bounded search on SQLite last read, by message id and content key:
+# consecutive new tickets search the same newest solved tickets' mail, and reading its words
+# again was most of a search (some 9 ms of a year's ingest, a new ticket). A message's text
+# never changes once stored; the content key tells a reused SQLite rowid (or another database
+# of the same process) from the mail it held. Enough for the mail of a few hundred tickets.
+_WORDS: dict[tuple[int, str], tuple[frozenset[str], frozenset[str]]] = {}
+_WORDS_KEPT = 1000
+_WORDS_LOCK = threading.Lock()
+_NO_WORDS: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+
+
+def _words_of_mails(mails: list[tuple[int, str]]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """The subject and text words of each mail (id, content key), read from the database when not known."""
+    with _WORDS_LOCK:  # the readers of several mailboxes search from threads of their own
+        missing = {mail_id: key for mail_id, key in mails if (mail_id, key) not in _WORDS}
+        ids = list(missing)
+        for start in range(0, len(ids), 500):  # under SQLite's limit of parameters a statement
+            chunk = ids[start:start + 500]
+            rows = database.obj.execute_sql(
+                f"SELECT id, subject, substr(coalesce(nullif(new_text, ''), text, ''), 1, {_SCORED_TEXT}) "
+                f"FROM message WHERE id IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            ).fetchall()
+            for mail_id, subject, text in rows:
+                _WORDS[(mail_id, missing[mail_id])] = (_words_of(subject), _words_of(text))
+        # The mails of this search become the newest; the oldest beyond _WORDS_KEPT are forgotten.
+        read = [_WORDS.pop(mail, _NO_WORDS) for mail in mails]  # none: gone since the first read
+        for stale in list(_WORDS)[: max(0, len(_WORDS) + len(mails) - _WORDS_KEPT)]:
+            del _WORDS[stale]
+        _WORDS.update(zip(mails, read, strict=True))
+        return read
+
+
+def _words_of(text: str | None) -> frozenset[str]:
+    """The words of a text as the full-text index reads them: lowercased, accents dropped (interned: shared)."""
+    return frozenset(map(sys.intern, _WORD.findall(_folded(text or ""))))
 
 
 def _folded(text: str) -> str:

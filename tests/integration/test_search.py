@@ -79,6 +79,22 @@ def test_a_bounded_search_without_any_word_wants_every_word(db: pw.Database, tmp
     assert [h.ticket_id for h in found] == [both, one]  # both words rank above one
 
 
+def test_a_bounded_search_reads_mail_stored_or_replaced_since_the_last(db: pw.Database, tmp_path: Path) -> None:
+    first = _ask(tmp_path, 1, "Export to PDF fails", "The export button shows an error.")
+    Ticket.update(status="solved").where(Ticket.id == first).execute()
+    assert [h.ticket_id for h in search_tickets("export", statuses=("solved",), recent=10)] == [first]
+    later = _ask(tmp_path, 2, "Printer jams", "The printer jams on every page.")
+    Ticket.update(status="solved").where(Ticket.id == later).execute()
+    assert [h.ticket_id for h in search_tickets("printer", statuses=("solved",), recent=10)] == [later]
+    # A mail gone and another stored in its place (SQLite may reuse its id): its own words count.
+    Message.delete().where(Message.ticket == later).execute()
+    Ticket.delete().where(Ticket.id == later).execute()
+    again = _ask(tmp_path, 3, "Scanner is slow", "The scanner takes minutes a page.")
+    Ticket.update(status="solved").where(Ticket.id == again).execute()
+    assert search_tickets("printer", statuses=("solved",), recent=10) == []
+    assert [h.ticket_id for h in search_tickets("scanner", statuses=("solved",), recent=10)] == [again]
+
+
 def test_a_version_1_database_is_upgraded_in_place_and_its_mail_found(db: pw.Database, tmp_path: Path) -> None:
     ticket = _ask(tmp_path, 1, "Calendar not syncing", "Outlook calendar stopped syncing yesterday.")
     if isinstance(db, pw.PostgresqlDatabase):
