@@ -230,6 +230,11 @@ def _digest(content: bytes | None) -> str | None:
     return hashlib.sha256(content).hexdigest() if content is not None else None
 
 
+def writes_files(message: Inbound, raw: bytes | None) -> bool:
+    """True when storing the message writes files: its attachments' bytes, or its cut original."""
+    return (raw is not None and not message.complete) or any(part.content is not None for part in message.attachments)
+
+
 def _keep_attachments(ctx: Context, message: Inbound) -> list[str | None]:
     """Write each stored attachment's bytes; return the digests, one per attachment."""
     # Written before the commit: a crash leaves at most an unreferenced file, never a

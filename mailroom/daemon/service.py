@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from mailroom import clock
 from mailroom.adapters.imap import Fetched, MailboxConnection
 from mailroom.adapters.language import language_of
 from mailroom.app.context import Context
-from mailroom.app.ingest import Placement, at_uid, ingest
+from mailroom.app.ingest import Placement, at_uid, ingest, writes_files
 from mailroom.errors import TransientError, UnparseableMessage
 from mailroom.mail.message import parse
 from mailroom.ports import Meter
@@ -26,6 +27,8 @@ from mailroom.store.models import Mailbox, Quarantined, database
 log = logging.getLogger("mailroom")
 
 DB_ERRORS = (pw.OperationalError, pw.InterfaceError)
+GROUP_SECONDS = float(__import__("os").environ.get("GS", "0.05"))  # how long a group of mails stays uncommitted (delays their acknowledgements)
+GROUP_BYTES = 1 << 20  # a mail this big is not parsed while others wait for their commit
 
 # Asked of every fetched mail: a UID quarantined before stays in quarantine, not tried again.
 _QUARANTINED = at_uid(Quarantined)
@@ -69,20 +72,18 @@ class Service:
         for batch in conn.batches(uids):
             done: list[int] = []
             bad: list[int] = []
-            for item in batch:
-                if stop is not None and stop.is_set():
-                    break
-                place = Placement(cfg.ledger, uidvalidity, item.uid, cfg.name)
-                committed = report.stored + report.quarantined
-                if self._take(item, place, report):
-                    done.append(item.uid)
-                else:
-                    bad.append(item.uid)
-                # Per message, not per batch: its acknowledgement is committed and may leave
-                # before the move (a crash first means a re-fetch that is only moved). A
-                # duplicate committed nothing and wakes no one.
-                if self.after_commit and report.stored + report.quarantined > committed:
-                    self.after_commit()
+            with _Group(self.after_commit) as group:
+                for item in batch:
+                    if stop is not None and stop.is_set():
+                        break
+                    place = Placement(cfg.ledger, uidvalidity, item.uid, cfg.name)
+                    committed = report.stored + report.quarantined
+                    if self._take(item, place, report, group):
+                        done.append(item.uid)
+                    else:
+                        bad.append(item.uid)
+                    # A duplicate committed nothing and wakes no one.
+                    group.took(report.stored + report.quarantined > committed)
             # Moves only after the commits: a crash before them means a re-fetch that is
             # recognised by its UID and only moved.
             conn.move(done, cfg.processed_folder)
@@ -108,8 +109,11 @@ class Service:
             ledger.save()
         return ledger
 
-    def _take(self, item: Fetched, place: Placement, report: IngestReport) -> bool:
+    def _take(self, item: Fetched, place: Placement, report: IngestReport, group: _Group) -> bool:
         """Process one fetched message; False when it belongs in quarantine."""
+        if len(item.raw) > GROUP_BYTES:
+            group.commit()  # its parsing takes long: what is stored before it need not wait
+        group.begin()
         if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
             return False
         ctx = self.context()
@@ -119,6 +123,9 @@ class Service:
             limits = self.settings.limits
             message = parse(item.raw, item.arrived_at, limits.max_attachment_size, limits.max_text)
             message_id = message.message_id
+            if writes_files(message, item.raw):
+                group.commit()  # the disk may be slow: what is stored before it need not wait
+                group.begin()
             result = ingest(ctx, message, key, place, raw=item.raw)
         except Exception as exc:  # noqa: BLE001 - any failure quarantines the message, never the loop
             refused = refusal(exc) if isinstance(exc, pw.DatabaseError) else None
@@ -165,6 +172,54 @@ class Service:
             reason=reason[:2000],
             at=clock.now(),
         ).on_conflict_ignore().execute()
+
+
+class _Group:
+    """Consecutive mails of a batch stored in one transaction, committed every GROUP_SECONDS and at its end."""
+
+    # A commit a mail cost about a tenth of its ingestion on SQLite (the commit itself, the
+    # full-text index's new segment, the write lock handed to the sender and back). Each mail
+    # is still its own savepoint (ingest's atomic), so one that fails is rolled back alone and
+    # quarantined; a lost database rolls back the group, none of which was moved, so all of it
+    # is fetched again. Its acknowledgement is committed, and may leave, before the move (a
+    # crash first means a re-fetch that is only moved).
+    def __init__(self, after_commit: Callable[[], None] | None) -> None:
+        self._after_commit = after_commit
+        self._open: Any = None
+        self._began = 0.0
+        self._stored = False
+
+    def __enter__(self) -> _Group:
+        return self
+
+    def begin(self) -> None:
+        """Before a mail: a transaction for the group, unless one is open."""
+        if self._open is None:
+            self._open = database.atomic()
+            self._open.__enter__()
+            self._began = time.monotonic()
+
+    def took(self, stored: bool) -> None:
+        """After a mail: commit once the group is old enough that its first acknowledgement should leave."""
+        self._stored = self._stored or stored
+        if time.monotonic() - self._began >= GROUP_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit what the group holds (and wake the sender for it)."""
+        if self._open is not None:
+            self._open, group = None, self._open
+            group.__exit__(None, None, None)
+        if self._stored and self._after_commit:
+            self._after_commit()
+        self._stored = False
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if error is None:
+            self.commit()
+        elif self._open is not None:
+            self._open, group = None, self._open
+            group.__exit__(kind, error, trace)  # rolled back: nothing of the group is moved
 
 
 def _header(head: str, name: str) -> str:

@@ -182,6 +182,7 @@ def _fields(name: str) -> set[str]:
 
 
 ATTRIBUTION_WORDS = _alternatives(_phrases("attribution"))
+ATTRIBUTION_ENDINGS = tuple(sorted({p.lower() for p in _phrases("attribution")}))  # for str.endswith
 ORIGINAL_PHRASES = _alternatives(_phrases("original"))
 MOBILE_STARTS = _alternatives(_phrases("mobile"))
 FROM_FIELDS = _alternatives(_fields("from"))
