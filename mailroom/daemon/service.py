@@ -127,11 +127,13 @@ class Service:
                 group.commit()  # the disk may be slow: what is stored before it need not wait
                 group.begin()
             result = ingest(ctx, message, key, place, raw=item.raw)
+        except TransientError:
+            raise  # the group's commit failed: none of it is stored, none of it moved
         except Exception as exc:  # noqa: BLE001 - any failure quarantines the message, never the loop
             refused = refusal(exc) if isinstance(exc, pw.DatabaseError) else None
             if isinstance(exc, DB_ERRORS) and refused is None:
                 # The server is away (or busy): nothing is moved, the mail is fetched again.
-                raise TransientError(f"database: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from exc
+                raise TransientError(f"database: {_first_line(exc)}") from exc
             reason = refused or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             if refused:
                 log.error("uid=%s message_id=%s: %s", place.uid, message_id, refused)
@@ -179,11 +181,11 @@ class _Group:
 
     # A commit a mail cost about a tenth of `run --once` over 2,000 mails on SQLite (the commit
     # itself, the full-text index's new segment, the write lock handed to the sender and back:
-    # 43.6 s against 39.3 s grouped, bench/ingest.py). Each mail
-    # is still its own savepoint (ingest's atomic), so one that fails is rolled back alone and
-    # quarantined; a lost database rolls back the group, none of which was moved, so all of it
-    # is fetched again. Its acknowledgement is committed, and may leave, before the move (a
-    # crash first means a re-fetch that is only moved).
+    # 43.6 s against 39.3 s grouped, bench/ingest.py). Each mail is still its own savepoint
+    # (ingest's atomic), so one that fails is rolled back alone and quarantined; a lost database
+    # or a failed commit rolls back the group, none of which was moved, so all of it is fetched
+    # again. Its acknowledgements are committed, and may leave, before the move (a crash first
+    # means a re-fetch that is only moved).
     def __init__(self, after_commit: Callable[[], None] | None) -> None:
         self._after_commit = after_commit
         self._open: Any = None
@@ -210,7 +212,12 @@ class _Group:
         """Commit what the group holds (and wake the sender for it)."""
         if self._open is not None:
             self._open, group = None, self._open
-            group.__exit__(None, None, None)
+            try:
+                group.__exit__(None, None, None)
+            except Exception as exc:
+                # Rolled back: had it been taken for the mail at hand, the mails before it
+                # would be moved out unstored.
+                raise TransientError(f"database: commit failed: {_first_line(exc)}") from exc
         if self._stored and self._after_commit:
             self._after_commit()
         self._stored = False
@@ -221,6 +228,12 @@ class _Group:
         elif self._open is not None:
             self._open, group = None, self._open
             group.__exit__(kind, error, trace)  # rolled back: nothing of the group is moved
+
+
+def _first_line(exc: Exception) -> str:
+    """The first line of an error's text, or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _header(head: str, name: str) -> str:

@@ -70,6 +70,11 @@ class RoutingField(JsonField):
         return Routing.from_json(super().python_value(value))
 
 
+# No column has an index of its own where a composite index leads with it (a ticket's messages,
+# events, clocks and participants; a Message-ID; a ticket's status or team): it would be one
+# more index entry written with every row, and serve no query the composite does not.
+
+
 class BaseModel(pw.Model):
     """Every model lives in the one configured database."""
 
@@ -110,9 +115,9 @@ class Ticket(BaseModel):
     """A customer's request and everything that happened to it."""
 
     subject = pw.TextField(default="")
-    status = pw.CharField(max_length=16, default="new", index=True)
+    status = pw.CharField(max_length=16, default="new")  # indexed by (status, created_at, id), below
     priority = pw.CharField(max_length=2, default="P3")
-    team = pw.CharField(max_length=64, default="general", index=True)
+    team = pw.CharField(max_length=64, default="general")  # indexed by (team, created_at)
     tags = JsonField(default=list)
     requester = pw.CharField(max_length=320, index=True)
     requester_name = pw.CharField(max_length=320, default="")
@@ -143,7 +148,7 @@ class Ticket(BaseModel):
 class Participant(BaseModel):
     """An address that took part in a ticket's conversation (may use its tag)."""
 
-    ticket = pw.ForeignKeyField(Ticket, backref="participants", on_delete="CASCADE")
+    ticket = pw.ForeignKeyField(Ticket, backref="participants", on_delete="CASCADE", index=False)
     address = pw.CharField(max_length=320)
     role = pw.CharField(max_length=16, default="customer")  # customer | agent
 
@@ -154,8 +159,8 @@ class Participant(BaseModel):
 class Message(BaseModel):
     """One mail, inbound or outbound, stored exactly once."""
 
-    ticket = pw.ForeignKeyField(Ticket, backref="messages", null=True, on_delete="CASCADE")
-    message_id = pw.CharField(max_length=998, index=True)
+    ticket = pw.ForeignKeyField(Ticket, backref="messages", null=True, on_delete="CASCADE", index=False)
+    message_id = pw.CharField(max_length=998)
     content_key = pw.CharField(max_length=64)  # tells apart different mails sharing a Message-ID
     direction = pw.CharField(max_length=8)  # inbound | outbound
     kind = pw.CharField(max_length=16)  # customer agent note ack notification relay survey rating system
@@ -200,7 +205,7 @@ class Attachment(BaseModel):
 class Event(BaseModel):
     """The ticket's audit log: who did what, when, and why."""
 
-    ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+    ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE", index=False)
     at = UtcDateTimeField()
     actor = pw.CharField(max_length=320)
     action = pw.CharField(max_length=64)
@@ -237,7 +242,7 @@ class OutboxItem(BaseModel):
 class Clock(BaseModel):
     """One SLA metric of a ticket: when it is due and how it ended."""
 
-    ticket = pw.ForeignKeyField(Ticket, backref="clocks", on_delete="CASCADE")
+    ticket = pw.ForeignKeyField(Ticket, backref="clocks", on_delete="CASCADE", index=False)
     metric = pw.CharField(max_length=32)  # first_response | next_response | resolution
     started_at = UtcDateTimeField()
     due_at = UtcDateTimeField(null=True)

@@ -31,9 +31,10 @@ from mailroom.store.models import (
 from mailroom.store.prepared import insert_row
 from mailroom.store.search import create_search
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 15000  # how long an SQLite writer waits for another's lock before "database is locked"
 TURN_WAIT = BUSY_TIMEOUT_MS / 1000  # seconds a writer of this process waits for its turn, the same
+MMAP_BYTES = 1 << 32  # SQLite caps it at its build's limit (2 GB in most)
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 
@@ -75,9 +76,20 @@ def _stored_search_vector(db: pw.Database) -> None:
     create_search(db)
 
 
+_PREFIX_INDEXES = ("clock_ticket_id", "event_ticket_id", "message_message_id", "message_ticket_id",
+                   "participant_ticket_id", "ticket_status", "ticket_team")
+
+
+def _no_prefix_indexes(db: pw.Database) -> None:
+    """Version 7: no single-column index where a composite one leads with the column (see models.py)."""
+    # A new ticket writes some fifteen such index entries (its messages, clocks, events).
+    for name in _PREFIX_INDEXES:
+        db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+
+
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
     2: create_search, 3: _add_ticket_columns, 4: _composite_indexes, 5: _add_ticket_mailbox,
-    6: _stored_search_vector,
+    6: _stored_search_vector, 7: _no_prefix_indexes,
 }
 
 
@@ -169,6 +181,10 @@ def open_database(
                 "busy_timeout": BUSY_TIMEOUT_MS,
                 "foreign_keys": 1,
                 "synchronous": "normal",
+                # Read through a memory map: another connection's commit (the sender's, a CLI
+                # command's) makes SQLite drop its whole page cache, and a year's database then
+                # read the inner pages of every index again by read() for each transaction.
+                "mmap_size": MMAP_BYTES,
             },
         )
     elif parsed.scheme in ("postgresql", "postgres"):

@@ -121,3 +121,31 @@ def test_a_database_that_keeps_failing_is_retried_ever_later(pg_room: Mailroom) 
         assert run.stop()[0] == 0
     assert sorted(t.requester for t in Ticket.select()) == ["customer@example.org", "first@example.org"]
     assert len(room.smtp.by_recipient("first@example.org")) == 1
+
+
+def test_a_group_whose_commit_fails_is_left_in_the_mailbox_whole(pg_room: Mailroom) -> None:
+    room = pg_room
+    # A check PostgreSQL makes only at COMMIT: the statements all succeed, the transaction fails.
+    _sql(room, """
+        CREATE FUNCTION refuse_late() RETURNS trigger AS $$ BEGIN
+          IF NEW.subject LIKE '%refuse late%' THEN
+            RAISE EXCEPTION 'refused at commit by the test server' USING ERRCODE = '23514';
+          END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE CONSTRAINT TRIGGER refuse_late AFTER INSERT ON message DEFERRABLE INITIALLY DEFERRED
+          FOR EACH ROW EXECUTE FUNCTION refuse_late();
+    """)
+    room.dovecot.append("support", mail(subject="Password reset", sender="first@example.org"))
+    room.dovecot.append("support", mail(subject="please refuse late", sender="second@example.org"))
+    assert room.run_once() != 0
+    # The refused mail is not stored, so it may not leave the inbox (nor the first, committed with
+    # it or before it): a commit that fails is the database's fault, not the mail's.
+    assert room.dovecot.count("support", "INBOX") == 2 and room.dovecot.count("support", "Processed") == 0
+    assert not Ticket.select().where(Ticket.requester == "second@example.org").exists()
+    assert Quarantined.select().count() == 0
+    _sql(room, "DROP TRIGGER refuse_late ON message")
+    assert room.run_once() == 0
+    assert sorted(t.requester for t in Ticket.select()) == ["first@example.org", "second@example.org"]
+    assert room.dovecot.count("support", "INBOX") == 0 and room.dovecot.count("support", "Processed") == 2
+    assert len(room.smtp.by_recipient("first@example.org")) == 1
