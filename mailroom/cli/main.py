@@ -193,7 +193,7 @@ def _settings_or_none(args: argparse.Namespace) -> Any:
 
 
 def _tickets(args: argparse.Namespace) -> int:
-    from mailroom.cli.views import ticket_json, ticket_line, ticket_text
+    from mailroom.cli.views import LINE_FIELDS, ticket_json, ticket_line, ticket_text
     from mailroom.errors import MailroomError
     from mailroom.store.models import Ticket
 
@@ -222,14 +222,15 @@ def _tickets(args: argparse.Namespace) -> int:
         else:
             print(ticket_text(data))
         return 0
-    query = Ticket.select().order_by(Ticket.created_at, Ticket.id)
-    if args.status:
-        query = query.where(Ticket.status == args.status)
     if args.json:
-        _print_json([ticket_json(t) for t in query])
-    else:
-        for ticket in query:
-            print(ticket_line(ticket))
+        query = Ticket.select().order_by(Ticket.created_at, Ticket.id)
+        _print_json([ticket_json(t) for t in (query.where(Ticket.status == args.status) if args.status else query)])
+        return 0
+    # The line's columns only, as tuples, printed at once: model rows with every column (JSON
+    # decoded) cost more than the query itself over the thousands of open tickets of a year.
+    lines = Ticket.select(*LINE_FIELDS).order_by(Ticket.created_at, Ticket.id).tuples()
+    rows = lines.where(Ticket.status == args.status) if args.status else lines
+    sys.stdout.write("".join(ticket_line(*row) + "\n" for row in rows))
     return 0
 
 

@@ -60,10 +60,17 @@ def _message_json(m: Message, files: list[dict[str, Any]], delivery: OutboxItem 
     return out
 
 
-def ticket_line(ticket: Ticket) -> str:
+# The columns of a `tickets list` line, in ticket_line's order.
+LINE_FIELDS = (Ticket.id, Ticket.status, Ticket.priority, Ticket.team, Ticket.created_at, Ticket.requester,
+               Ticket.subject)
+
+
+def ticket_line(
+    ticket_id: int, status: str, priority: str, team: str, created_at: Any, requester: str, subject: str
+) -> str:
     """One line of `tickets list`."""
-    created = iso(ticket.created_at) or ""
-    return f"#{ticket.id:<6} {ticket.status:<8} {ticket.priority}  {ticket.team:<12} {created}  {ticket.requester:<30} {ticket.subject[:60]}"
+    created = iso(created_at) or ""
+    return f"#{ticket_id:<6} {status:<8} {priority}  {team:<12} {created}  {requester:<30} {subject[:60]}"
 
 
 def _summary(ticket: Ticket) -> dict[str, Any]:
@@ -93,7 +100,9 @@ def found_json(ticket: Ticket, hit: Found) -> dict[str, Any]:
 
 def found_line(ticket: Ticket, hit: Found) -> str:
     """One line of `tickets search`."""
-    return f"{ticket_line(ticket)}  ({hit.mails} matching)"
+    line = ticket_line(ticket.id, ticket.status, ticket.priority, ticket.team, ticket.created_at, ticket.requester,
+                       ticket.subject)
+    return f"{line}  ({hit.mails} matching)"
 
 
 def ticket_text(data: dict[str, Any]) -> str:

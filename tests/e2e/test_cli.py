@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -87,7 +88,11 @@ def test_tickets_and_quarantine_commands(mailroom: Mailroom) -> None:
     assert shown["id"] == ticket["id"] and shown["messages"][0]["direction"] == "inbound"
     assert {"id", "subject", "status", "priority", "team", "tags", "requester", "assignee", "created_at",
             "first_response_at", "sla", "messages", "events"} <= set(shown)
-    assert "Where is my invoice?" in mailroom.cli("tickets", "list").stdout
+    [line] = mailroom.cli("tickets", "list").stdout.splitlines()
+    assert re.fullmatch(rf"#{ticket['id']} +new +P\d  \w+ +{re.escape(ticket['created_at'])}  "
+                        rf"{re.escape(ticket['requester'])} +Where is my invoice\?", line), line
+    assert mailroom.cli("tickets", "list", "--status", "new").stdout.splitlines() == [line]
+    assert mailroom.cli("tickets", "list", "--status", "open").stdout == ""
     assert json.loads(mailroom.cli("tickets", "list", "--status", "closed", "--json").stdout) == []
 
     held = json.loads(mailroom.cli("quarantine", "list", "--json").stdout)
