@@ -34,7 +34,6 @@ from mailroom.store.search import create_search
 SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 15000  # how long an SQLite writer waits for another's lock before "database is locked"
 TURN_WAIT = BUSY_TIMEOUT_MS / 1000  # seconds a writer of this process waits for its turn, the same
-MMAP_BYTES = 1 << 32  # SQLite caps it at its build's limit (2 GB in most)
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
 
 
@@ -181,10 +180,6 @@ def open_database(
                 "busy_timeout": BUSY_TIMEOUT_MS,
                 "foreign_keys": 1,
                 "synchronous": "normal",
-                # Read through a memory map: another connection's commit (the sender's, a CLI
-                # command's) makes SQLite drop its whole page cache, and a year's database then
-                # read the inner pages of every index again by read() for each transaction.
-                "mmap_size": MMAP_BYTES,
             },
         )
     elif parsed.scheme in ("postgresql", "postgres"):
