@@ -302,9 +302,14 @@ def distinctive_words(subject: str, text: str, most: int = 12) -> list[str]:
 
 def last_answer(ticket_id: int) -> str:
     """The last thing an engineer wrote on a ticket (how it was solved), or ""."""
+    # Kind and direction as expressions, not columns: SQLite's planner, given those two equalities
+    # and the order, otherwise walks the (direction, kind, received_at) index newest first through
+    # a year of engineers' mail until it meets this ticket's (9 ms a lookup, two a new ticket's
+    # notification); the ticket's own index finds its few messages at once.
     row = (
         Message.select(Message.new_text)
-        .where((Message.ticket == ticket_id) & (Message.kind == "agent") & (Message.direction == "inbound"))
+        .where((Message.ticket == ticket_id) & (Message.kind.concat("") == "agent")
+               & (Message.direction.concat("") == "inbound"))
         .order_by(Message.received_at.desc(), Message.id.desc())
         .first()
     )

@@ -19,7 +19,7 @@ import pytest
 
 from mailroom.report.figures import breaching_now
 from mailroom.store import queries as store
-from mailroom.store.search import search_tickets
+from mailroom.store.search import last_answer, search_tickets
 
 from .test_indexes import NOW, TICKETS, _fill, _run
 
@@ -127,3 +127,18 @@ def test_similar_tickets_are_sought_in_the_newest_tickets_own_mail(
     assert any(re.fullmatch(r"SEARCH m USING (COVERING )?INDEX message_ticket_id\w* \(ticket_id=\?\)", line)
                for line in plan), shown
     assert not [line for line in plan if re.fullmatch(r"SCAN (m|message|ticket|message_search)\b.*", line)], shown
+
+
+def test_a_solved_tickets_last_answer_is_read_by_its_ticket(year: pw.Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Asked for each similar ticket a new ticket's notification shows: never a walk through a
+    # year of engineers' mail by kind and time until this ticket's turns up.
+    answer, statements = _statements(monkeypatch, lambda: last_answer(5))
+    assert answer == "text"
+    plan = _plan(year, statements, 'FROM "message"')
+    shown = "\n".join(plan)
+    if store.is_postgres(year):
+        assert _pg_seq_scans(plan) == [], shown
+        assert _pg_indexes(plan, "message") == {"message_ticket_id_received_at_id"}, shown
+        return
+    assert [line for line in plan if line.startswith(("SEARCH", "SCAN"))] == [
+        "SEARCH t1 USING INDEX message_ticket_id_received_at_id (ticket_id=?)"], shown
