@@ -59,8 +59,13 @@ def _sql(room: Mailroom, statement: str) -> None:
         conn.close()
 
 
-def _refuse_subjects(room: Mailroom, marker: str, sqlstate: str) -> None:
-    """A trigger that makes PostgreSQL fail every insert of a message whose subject has `marker`."""
+def _refuse_subjects(room: Mailroom, marker: str, sqlstate: str, at_commit: bool = False) -> None:
+    """A trigger that makes PostgreSQL fail every insert of a message whose subject has `marker`.
+
+    With `at_commit`, a deferred constraint trigger: every statement succeeds, the COMMIT fails.
+    """
+    trigger = ("CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON message DEFERRABLE INITIALLY DEFERRED"
+               if at_commit else "CREATE TRIGGER refuse BEFORE INSERT ON message")
     _sql(room, f"""
         CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
           IF NEW.subject LIKE '%{marker}%' THEN
@@ -68,7 +73,7 @@ def _refuse_subjects(room: Mailroom, marker: str, sqlstate: str) -> None:
           END IF;
           RETURN NEW;
         END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER refuse BEFORE INSERT ON message FOR EACH ROW EXECUTE FUNCTION refuse();
+        {trigger} FOR EACH ROW EXECUTE FUNCTION refuse();
     """)
 
 
@@ -125,17 +130,7 @@ def test_a_database_that_keeps_failing_is_retried_ever_later(pg_room: Mailroom) 
 
 def test_a_group_whose_commit_fails_is_left_in_the_mailbox_whole(pg_room: Mailroom) -> None:
     room = pg_room
-    # A check PostgreSQL makes only at COMMIT: the statements all succeed, the transaction fails.
-    _sql(room, """
-        CREATE FUNCTION refuse_late() RETURNS trigger AS $$ BEGIN
-          IF NEW.subject LIKE '%refuse late%' THEN
-            RAISE EXCEPTION 'refused at commit by the test server' USING ERRCODE = '23514';
-          END IF;
-          RETURN NEW;
-        END $$ LANGUAGE plpgsql;
-        CREATE CONSTRAINT TRIGGER refuse_late AFTER INSERT ON message DEFERRABLE INITIALLY DEFERRED
-          FOR EACH ROW EXECUTE FUNCTION refuse_late();
-    """)
+    _refuse_subjects(room, "refuse late", "23514", at_commit=True)  # a check made only at COMMIT
     room.dovecot.append("support", mail(subject="Password reset", sender="first@example.org"))
     room.dovecot.append("support", mail(subject="please refuse late", sender="second@example.org"))
     assert room.run_once() != 0
@@ -144,7 +139,7 @@ def test_a_group_whose_commit_fails_is_left_in_the_mailbox_whole(pg_room: Mailro
     assert room.dovecot.count("support", "INBOX") == 2 and room.dovecot.count("support", "Processed") == 0
     assert not Ticket.select().where(Ticket.requester == "second@example.org").exists()
     assert Quarantined.select().count() == 0
-    _sql(room, "DROP TRIGGER refuse_late ON message")
+    _sql(room, "DROP TRIGGER refuse ON message")
     assert room.run_once() == 0
     assert sorted(t.requester for t in Ticket.select()) == ["first@example.org", "second@example.org"]
     assert room.dovecot.count("support", "INBOX") == 0 and room.dovecot.count("support", "Processed") == 2
