@@ -222,15 +222,14 @@ def _tickets(args: argparse.Namespace) -> int:
         else:
             print(ticket_text(data))
         return 0
+    # The text lines read their columns only, as tuples, printed at once: model rows with every
+    # column (JSON decoded) cost more than the query itself over the thousands of open tickets of a year.
+    query = Ticket.select() if args.json else Ticket.select(*LINE_FIELDS).tuples()
+    query = (query.where(Ticket.status == args.status) if args.status else query).order_by(Ticket.created_at, Ticket.id)
     if args.json:
-        query = Ticket.select().order_by(Ticket.created_at, Ticket.id)
-        _print_json([ticket_json(t) for t in (query.where(Ticket.status == args.status) if args.status else query)])
-        return 0
-    # The line's columns only, as tuples, printed at once: model rows with every column (JSON
-    # decoded) cost more than the query itself over the thousands of open tickets of a year.
-    lines = Ticket.select(*LINE_FIELDS).order_by(Ticket.created_at, Ticket.id).tuples()
-    rows = lines.where(Ticket.status == args.status) if args.status else lines
-    sys.stdout.write("".join(ticket_line(*row) + "\n" for row in rows))
+        _print_json([ticket_json(t) for t in query])
+    else:
+        sys.stdout.write("".join(ticket_line(*row) + "\n" for row in query))
     return 0
 
 

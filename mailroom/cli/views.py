@@ -100,8 +100,7 @@ def found_json(ticket: Ticket, hit: Found) -> dict[str, Any]:
 
 def found_line(ticket: Ticket, hit: Found) -> str:
     """One line of `tickets search`."""
-    line = ticket_line(ticket.id, ticket.status, ticket.priority, ticket.team, ticket.created_at, ticket.requester,
-                       ticket.subject)
+    line = ticket_line(*(getattr(ticket, field.name) for field in LINE_FIELDS))
     return f"{line}  ({hit.mails} matching)"
 
 

@@ -211,9 +211,8 @@ class _Group:
     def commit(self) -> None:
         """Commit what the group holds (and wake the sender for it)."""
         if self._open is not None:
-            self._open, group = None, self._open
             try:
-                group.__exit__(None, None, None)
+                self._close(None, None, None)
             except Exception as exc:
                 # Rolled back: had it been taken for the mail at hand, the mails before it
                 # would be moved out unstored.
@@ -226,8 +225,12 @@ class _Group:
         if error is None:
             self.commit()
         elif self._open is not None:
-            self._open, group = None, self._open
-            group.__exit__(kind, error, trace)  # rolled back: nothing of the group is moved
+            self._close(kind, error, trace)  # rolled back: nothing of the group is moved
+
+    def _close(self, kind: Any, error: Any, trace: Any) -> None:
+        """End the open transaction: committed when no error is given, else rolled back."""
+        self._open, group = None, self._open
+        group.__exit__(kind, error, trace)
 
 
 def _first_line(exc: Exception) -> str:

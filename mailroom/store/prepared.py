@@ -7,7 +7,7 @@ statements of the same few shapes, so the text of each shape is kept and only va
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import peewee as pw
@@ -64,6 +64,11 @@ def insert_rows(model: type[pw.Model], rows: list[dict[str, Any]]) -> None:
         params = [f.db_value(row[f.name]) for row in chunk for f in fields]
         db.execute_sql(f"INSERT INTO {_quote(model._meta.table_name)} ({columns}) VALUES " + ", ".join([marks] * len(chunk)),
                       params)
+
+
+def id_list(ids: Iterable[Any]) -> pw.SQL:
+    """Row ids as a SQL list of integers, for `field.in_(...)`: the builder walks each bound value (a fifth of an SLA check of 100 clocks)."""
+    return pw.SQL("(" + ", ".join(str(int(i)) for i in ids) + ")")  # int(): only numbers reach the text
 
 
 def update_row(model: type[pw.Model], pk: Any, data: dict[str, Any], **unless_changed: Any) -> int:

@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,7 +187,7 @@ def _sqlite_recent(
 # again was most of a search (about 5 ms a new ticket on a year's database). A message's text
 # never changes once stored; the content key tells a reused SQLite rowid (or another database
 # of the same process) from the mail it held. Enough for the mail of a few hundred tickets.
-_WORDS: dict[tuple[int, str], tuple[frozenset[str], frozenset[str]]] = {}
+_WORDS: OrderedDict[tuple[int, str], tuple[frozenset[str], frozenset[str]]] = OrderedDict()
 _WORDS_KEPT = 1000
 _WORDS_LOCK = threading.Lock()
 _NO_WORDS: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
@@ -206,12 +207,12 @@ def _words_of_mails(mails: list[tuple[int, str]]) -> list[tuple[frozenset[str], 
             ).fetchall()
             for mail_id, subject, text in rows:
                 _WORDS[(mail_id, missing[mail_id])] = (_words_of(subject), _words_of(text))
-        # The mails of this search become the newest; the oldest beyond _WORDS_KEPT are forgotten.
-        read = [_WORDS.pop(mail, _NO_WORDS) for mail in mails]  # none: gone since the first read
-        for stale in list(_WORDS)[: max(0, len(_WORDS) + len(mails) - _WORDS_KEPT)]:
-            del _WORDS[stale]
-        _WORDS.update(zip(mails, read, strict=True))
-        return read
+        for mail in mails:  # the mails of this search become the newest; the oldest are forgotten
+            if mail in _WORDS:
+                _WORDS.move_to_end(mail)
+        while len(_WORDS) > max(_WORDS_KEPT, len(mails)):
+            _WORDS.popitem(last=False)
+        return [_WORDS.get(mail, _NO_WORDS) for mail in mails]  # none: gone since the first read
 
 
 def _words_of(text: str | None) -> frozenset[str]:
@@ -302,10 +303,11 @@ def distinctive_words(subject: str, text: str, most: int = 12) -> list[str]:
 
 def last_answer(ticket_id: int) -> str:
     """The last thing an engineer wrote on a ticket (how it was solved), or ""."""
-    # Kind and direction as expressions, not columns: the planner (SQLite's, and PostgreSQL's with
-    # or without statistics), given those two equalities and the order, otherwise walks the (direction, kind, received_at) index newest first through
-    # a year of engineers' mail until it meets this ticket's (9 ms a lookup, two a new ticket's
-    # notification); the ticket's own index finds its few messages at once.
+    # Kind and direction as expressions, not columns: given those two equalities and the order,
+    # the planner (SQLite's, and PostgreSQL's with or without statistics) otherwise walks the
+    # (direction, kind, received_at) index newest first through a year of engineers' mail until
+    # it meets this ticket's (9 ms a lookup, two a new ticket's notification); the ticket's own
+    # index finds its few messages at once.
     row = (
         Message.select(Message.new_text)
         .where((Message.ticket == ticket_id) & (Message.kind.concat("") == "agent")
