@@ -113,7 +113,6 @@ class Service:
         """Process one fetched message; False when it belongs in quarantine."""
         if len(item.raw) > GROUP_BYTES:
             group.commit()  # its parsing takes long: what is stored before it need not wait
-        group.begin()
         if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
             return False
         ctx = self.context()
@@ -123,8 +122,13 @@ class Service:
             limits = self.settings.limits
             message = parse(item.raw, item.arrived_at, limits.max_attachment_size, limits.max_text)
             message_id = message.message_id
+            # Joins the group only once parsed, and not when it writes files: the group holds the
+            # write lock, which the sender needs too, and a slow disk would hold it as long. Such
+            # a mail commits what is stored before it and is stored in a transaction of its own,
+            # begun by ingest after its files are written.
             if writes_files(message, item.raw):
-                group.commit()  # the disk may be slow: what is stored before it need not wait
+                group.commit()
+            else:
                 group.begin()
             result = ingest(ctx, message, key, place, raw=item.raw)
         except TransientError:
