@@ -13,7 +13,7 @@ from typing import Any
 import peewee as pw
 
 
-def _dialect(db: pw.Database) -> tuple[type, str]:
+def dialect(db: pw.Database) -> tuple[type, str]:
     """What the SQL text depends on: the engine and its parameter style."""
     return type(db), db.param
 
@@ -30,7 +30,7 @@ def insert_row(model: type[pw.Model], data: dict[str, Any], *, unless_present: b
     """
     db = _database(model)
     postgres = isinstance(db, pw.PostgresqlDatabase)
-    key = ("insert", model, tuple(data), unless_present, _dialect(db))
+    key = ("insert", model, tuple(data), unless_present, dialect(db))
     cached = _WRITES.get(key)
     if cached is None:
         fields = tuple(model._meta.fields[name] for name in data)
@@ -78,7 +78,7 @@ def update_row(model: type[pw.Model], pk: Any, data: dict[str, Any], **unless_ch
     worker settled it first).
     """
     db = _database(model)
-    key = ("update", model, tuple(data), tuple(unless_changed), _dialect(db))
+    key = ("update", model, tuple(data), tuple(unless_changed), dialect(db))
     cached = _WRITES.get(key)
     if cached is None:
         fields = tuple(model._meta.fields[name] for name in data)
@@ -138,7 +138,7 @@ class Prepared:
         self._sql: dict[tuple, tuple[str, list[Any]]] = {}
 
     def _statement(self, db: pw.Database) -> tuple[str, list[Any]]:
-        key = _dialect(db)
+        key = dialect(db)
         if key not in self._sql:
             self._sql[key] = db.get_sql_context().parse(self.query)
         return self._sql[key]
