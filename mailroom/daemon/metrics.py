@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import peewee as pw
@@ -17,6 +18,7 @@ from prometheus_client.registry import Collector
 
 from mailroom import clock
 from mailroom.rules.routing import Routing
+from mailroom.store.breaches import breaching
 from mailroom.store.models import Clock, OutboxItem, Quarantined, Ticket, database
 
 log = logging.getLogger("mailroom.metrics")
@@ -119,17 +121,7 @@ class StoreCollector(Collector):
         yield oldest
         breaches = GaugeMetricFamily("mailroom_open_breaches", "Unsolved tickets past an SLA due time, by policy",
                                      labels=["policy"])
-        counts: dict[str, int] = {}
-        open_tickets = (
-            Ticket.select(Ticket.id, Ticket.priority, Ticket.decision)
-            .join(Clock, on=(Clock.ticket == Ticket.id))
-            .where((Clock.state == "breached") & Clock.met_at.is_null() & Ticket.status.not_in(("solved", "closed")))
-            .distinct()
-        )
-        for ticket in open_tickets:
-            policy = Routing.from_json(ticket.decision).policy_name or ticket.priority
-            counts[policy] = counts.get(policy, 0) + 1
-        for policy, count in sorted(counts.items()):
+        for policy, count in open_breaches_by_policy(now).items():
             breaches.add_metric([policy], count)
         yield breaches
         held = GaugeMetricFamily("mailroom_quarantine_size", "Messages in quarantine, not replayed", labels=["mailbox"])
@@ -143,3 +135,18 @@ class StoreCollector(Collector):
         for ledger, count in per_mailbox.items():
             held.add_metric([ledger], count)
         yield held
+
+
+def open_breaches_by_policy(now: datetime) -> dict[str, int]:
+    """Tickets breaching now (the rule `status` and the report share), by SLA policy, sorted."""
+    counts: dict[str, int] = {}
+    breaching_tickets = (
+        Ticket.select(Ticket.id, Ticket.priority, Ticket.decision)
+        .join(Clock, on=(Clock.ticket == Ticket.id))
+        .where(breaching(now))
+        .distinct()
+    )
+    for ticket in breaching_tickets:
+        policy = Routing.from_json(ticket.decision).policy_name or ticket.priority
+        counts[policy] = counts.get(policy, 0) + 1
+    return dict(sorted(counts.items()))

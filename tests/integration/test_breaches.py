@@ -1,4 +1,4 @@
-"""`mailroom status` and the report count the same open breaches, on SQLite and PostgreSQL."""
+"""`mailroom status`, the report and the metrics count the same open breaches, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from mailroom.daemon.health import snapshot
+from mailroom.daemon.metrics import open_breaches_by_policy
 from mailroom.report.figures import build_report
 from mailroom.rules.ruleset import parse_rules
 from mailroom.store.models import MODELS, Clock, Ticket
@@ -62,6 +63,11 @@ def both(team: str | None = None) -> tuple[int, dict[str, Any]]:
     return snapshot(NOW)["breaches_open"], build_report(None, None, team, NOW, RULES)["breaching_now"]
 
 
+def scraped() -> int:
+    """The metrics endpoint's `mailroom_open_breaches`, summed over its policies."""
+    return sum(open_breaches_by_policy(NOW).values())
+
+
 def test_status_and_report_agree_on_which_breaches_are_open(db: None) -> None:
     unanswered = ticket("unanswered", "new", breached())
     # Past due and unanswered, before the SLA job came round to mark it: `status` missed these.
@@ -83,6 +89,8 @@ def test_status_and_report_agree_on_which_breaches_are_open(db: None) -> None:
 
     count, listed = both()
     assert count == listed["count"] == 4
+    # The metrics gauge counts by the same rule: it missed the unmarked ones, too.
+    assert scraped() == 4
     assert {b["ticket"] for b in listed["tickets"]} == {unanswered, unmarked, unmarked_next, twice}
     [entry] = [b for b in listed["tickets"] if b["ticket"] == twice]
     assert sorted(entry["metrics"]) == ["first_response", "resolution"]
@@ -90,10 +98,10 @@ def test_status_and_report_agree_on_which_breaches_are_open(db: None) -> None:
 
 def test_the_answer_that_comes_closes_the_breach_for_both(db: None) -> None:
     waiting = ticket("waiting", "open", breached())
-    assert both()[0] == both()[1]["count"] == 1
+    assert both()[0] == both()[1]["count"] == scraped() == 1
     Clock.update(met_at=NOW - HOUR).where(Clock.ticket == waiting).execute()
     count, listed = both()
-    assert count == listed["count"] == 0 and listed["tickets"] == []
+    assert count == listed["count"] == scraped() == 0 and listed["tickets"] == []
 
 
 def test_an_empty_database_has_no_breaches(db: None) -> None:
