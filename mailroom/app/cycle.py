@@ -43,7 +43,7 @@ def _tickets(ids: set[int]) -> dict[int, Ticket]:
 
 
 # What a breach needs of a clock and its ticket, read as plain rows: a cycle of a hundred
-# breaches spent a fifth of its time making models and building its statements.
+# breaches spent most of its time making models and building its statements.
 _DUE = _locking(
     Clock.select(Clock.id, Clock.ticket.alias("ticket_id"), Clock.metric, Clock.due_at, Clock.escalate)
     .where((Clock.state == "running") & (Clock.due_at <= Bind("now")))
