@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import os
-import tempfile
 from pathlib import Path
 
 FOLDER_MODE = 0o700  # customer mail: readable by mailroom's user alone, whatever the umask
@@ -38,17 +36,12 @@ def private_data_dir(path: Path) -> Path:
 def keep(path: Path, data: bytes) -> None:
     """Write `data` to `path` as one whole file of mode 0600 (a crash leaves the old file or none)."""
     private_folder(path.parent)
-    # A name of its own for each writer: attachments are content-addressed, so two workers storing
-    # the same file at once would otherwise truncate each other's copy and rename it from under them.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), FILE_MODE)  # an existing file keeps its mode through O_CREAT
+        out.write(data)
+    tmp.replace(path)
 
 
 def attachment_path(data_dir: Path, sha256: str) -> Path:
