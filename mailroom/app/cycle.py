@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import peewee as pw
@@ -14,7 +15,7 @@ from mailroom.config.units import iso
 from mailroom.sla import deadlines as sla
 from mailroom.store import prepared
 from mailroom.store import queries as store
-from mailroom.store.models import Clock, Event, OutboxItem, Ticket, database
+from mailroom.store.models import Clock, Event, OutboxItem, Ticket
 from mailroom.store.prepared import Bind, Prepared
 
 
@@ -61,33 +62,25 @@ _STALE = _locking(
     Ticket.select().where((Ticket.status == "solved") & (Ticket.solved_at <= Bind("before"))).order_by(Ticket.solved_at).limit(BATCH)
 )
 _TICKET_FIELDS = (Ticket.id, Ticket.subject, Ticket.priority, Ticket.team, Ticket.tags, Ticket.requester)
-_IDS = "__ids__"  # where a statement's id list goes: only integers are put there (prepared.id_list)
-_BREACH_SQL: dict[tuple[Any, bool], tuple[str, list[Any]]] = {}
 
 
-def _breach_update(db: pw.Database, escalating: bool) -> tuple[str, list[Any]]:
-    """The UPDATE that marks the due clocks breached (and names the alerts of those that escalate), kept as text."""
-    key = (prepared.dialect(db), escalating)
-    if key not in _BREACH_SQL:
-        changes: dict[Any, Any] = {Clock.state: "breached", Clock.breached_at: Clock.due_at}
-        if escalating:
-            # The alias is the alert's: set here, in the same statement, for the clocks that escalate.
-            alias = pw.Value(sla.ALIAS_PREFIX).concat(Clock.ticket).concat("-").concat(Clock.metric)
-            changes[Clock.alert_alias] = pw.Case(None, [(Clock.escalate == True, alias)], None)  # noqa: E712
-        query = Clock.update(changes).where(Clock.id.in_(pw.SQL(_IDS)))
-        _BREACH_SQL[key] = db.get_sql_context().parse(query)
-    return _BREACH_SQL[key]
+def _breach_update(escalating: bool) -> Callable[[pw.SQL], pw.Query]:
+    """The UPDATE that marks the due clocks breached (and names the alerts of those that escalate)."""
+    changes: dict[Any, Any] = {Clock.state: "breached", Clock.breached_at: Clock.due_at}
+    if escalating:
+        # The alias is the alert's: set here, in the same statement, for the clocks that escalate.
+        alias = pw.Value(sla.ALIAS_PREFIX).concat(Clock.ticket).concat("-").concat(Clock.metric)
+        changes[Clock.alert_alias] = pw.Case(None, [(Clock.escalate == True, alias)], None)  # noqa: E712
+    return lambda ids: Clock.update(changes).where(Clock.id.in_(ids))
 
 
 def _breaches(ctx: Context, report: dict[str, int]) -> None:
     now = ctx.now
-    db = database.obj
     due = _taken(_DUE, now=now)
     if not due:
         return
     escalating = escalation_configured(ctx.settings)
-    sql, params = _breach_update(db, escalating)
-    db.execute_sql(sql.replace(_IDS, prepared.id_list(c.id for c in due).sql), params)
+    prepared.with_ids(Clock, ("breach", escalating), _breach_update(escalating), [c.id for c in due])
     ids = list({c.ticket_id for c in due})
     tickets = {t.id: t for t in Ticket.select(*_TICKET_FIELDS).where(Ticket.id.in_(prepared.id_list(ids))).namedtuples()}
     events: list[dict[str, Any]] = []

@@ -7,7 +7,7 @@ statements of the same few shapes, so the text of each shape is kept and only va
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import peewee as pw
@@ -64,6 +64,20 @@ def insert_rows(model: type[pw.Model], rows: list[dict[str, Any]]) -> None:
         params = [f.db_value(row[f.name]) for row in chunk for f in fields]
         db.execute_sql(f"INSERT INTO {_quote(model._meta.table_name)} ({columns}) VALUES " + ", ".join([marks] * len(chunk)),
                       params)
+
+
+_IDS = "__ids__"  # where a kept statement's id list goes: only `id_list`'s integers are put there
+_ID_STATEMENTS: dict[tuple, tuple[str, list[Any]]] = {}
+
+
+def with_ids(model: type[pw.Model], key: Any, build: Callable[[pw.SQL], pw.Query], ids: Iterable[Any]) -> Any:
+    """Run the statement `build` makes of an id list, its SQL generated once per `key` and dialect."""
+    db = _database(model)
+    cache_key = (key, dialect(db))
+    if cache_key not in _ID_STATEMENTS:
+        _ID_STATEMENTS[cache_key] = db.get_sql_context().parse(build(pw.SQL(_IDS)))
+    sql, params = _ID_STATEMENTS[cache_key]
+    return db.execute_sql(sql.replace(_IDS, id_list(ids).sql), params)
 
 
 def id_list(ids: Iterable[Any]) -> pw.SQL:
