@@ -245,5 +245,5 @@ def _keep_attachments(ctx: Context, message: Inbound) -> list[str | None]:
             continue
         path = attachment_path(ctx.settings.support.data_dir, digest)
         if not path.exists():
-            files.keep(path, part.content)
+            files.keep(path, part.content, once=True)
     return digests

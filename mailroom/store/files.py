@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gzip
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 FOLDER_MODE = 0o700  # customer mail: readable by mailroom's user alone, whatever the umask
@@ -33,15 +36,35 @@ def private_data_dir(path: Path) -> Path:
     return private_folder(path)
 
 
-def keep(path: Path, data: bytes) -> None:
-    """Write `data` to `path` as one whole file of mode 0600 (a crash leaves the old file or none)."""
+@contextlib.contextmanager
+def _writing_in(folder: Path) -> Iterator[None]:
+    """The folder's lock held: one writer at a time, in every process, until the block ends."""
+    # Attachments and originals are content-addressed, so two workers (or a worker and an import)
+    # storing the same mail write the same name: unlocked, one truncates the other's temporary
+    # copy and renames it from under it. flock ends with its holder, so a crash leaves no stale lock.
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def keep(path: Path, data: bytes, *, once: bool = False) -> None:
+    """Write `data` to `path` as one whole file of mode 0600 (a crash leaves the old file or none).
+
+    With `once`, a file already at `path` is left as it is: its name says its content.
+    """
     private_folder(path.parent)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "wb") as out:
-        os.fchmod(out.fileno(), FILE_MODE)  # an existing file keeps its mode through O_CREAT
-        out.write(data)
-    tmp.replace(path)
+    with _writing_in(path.parent):
+        if once and path.exists():
+            return
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), FILE_MODE)  # an existing file keeps its mode through O_CREAT
+            out.write(data)
+        tmp.replace(path)
 
 
 def attachment_path(data_dir: Path, sha256: str) -> Path:
@@ -57,8 +80,8 @@ def original_path(data_dir: Path, content_key: str) -> Path:
 def keep_original(data_dir: Path, content_key: str, raw: bytes) -> Path:
     """Keep the raw mail once (gzip): the text in the database is cut, this has the rest."""
     path = original_path(data_dir, content_key)
-    if not path.exists():
-        keep(path, gzip.compress(raw, compresslevel=6))
+    if not path.exists():  # the common case decided without compressing or locking
+        keep(path, gzip.compress(raw, compresslevel=6), once=True)
     return path
 
 
