@@ -1,4 +1,4 @@
-"""One outbound mail queued inside the caller's transaction: rendered, its outbox row, its bytes, its Message row."""
+"""One outbound mail queued inside the caller's transaction: rendered, its bytes, its Message row, its outbox row."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def queue_mail(
     files: list[compose.File] | None = None,
     **headers: Any,
 ) -> Message | None:
-    """Render, then the outbox row, then the mail with that row's Message-ID, then its Message row."""
+    """Render, then the mail with a new Message-ID, then its Message row, then its outbox row."""
     recipients = recipients_of(ctx, to)
     if not recipients:
         return None
@@ -56,8 +56,8 @@ def queue_mail(
     language = ticket.language if ticket is not None and kind in CUSTOMER_MAIL_KINDS else None
     text, html = compose.render(support.templates, template, values, language)
     ticket_id = ticket.id if ticket is not None else None
-    item = store.queue(kind="mail", now=ctx.now, ticket_id=ticket_id, recipients=recipients)
-    message_id = msgid.make(ticket_id, item.id, ctx.secret, msgid.domain_of(support.address))
+    # The id is made before any row, so the outbox row is written once, whole.
+    message_id = msgid.make(ticket_id, msgid.serial(), ctx.secret, msgid.domain_of(support.address))
     headers.setdefault("sender_name", support.name)
     headers.setdefault("thread_topic", ticket.subject if ticket is not None else subject)
     headers["thread_topic"] = compose.thread_topic(headers["thread_topic"] or "")
@@ -79,8 +79,7 @@ def queue_mail(
     )
     raw = compose.build(draft)
     row = _stored(ctx, ticket_id, kind, draft, raw, references, files)
-    item.raw, item.message = raw, row
-    item.save()
+    store.queue(kind="mail", now=ctx.now, ticket_id=ticket_id, recipients=recipients, raw=raw, message_id=row.id)
     return row
 
 

@@ -9,15 +9,21 @@ from mailroom.mail import msgid
 SECRET = "s3cret"
 
 
-def test_make_has_ticket_row_and_signature() -> None:
+def test_make_has_ticket_serial_and_signature() -> None:
     value = msgid.make(12, 345, SECRET, "Example.com")
     assert re.fullmatch(r"<mr\.12\.345\.[0-9a-f]{10}@example\.com>", value)
 
 
-def test_same_row_same_id() -> None:
-    # A resend after a crash must carry the same Message-ID.
+def test_same_serial_same_id() -> None:
     assert msgid.make(12, 345, SECRET, "example.com") == msgid.make(12, 345, SECRET, "example.com")
     assert msgid.make(12, 345, SECRET, "example.com") != msgid.make(12, 346, SECRET, "example.com")
+
+
+def test_serials_are_new_for_each_mail_and_fit_the_pattern() -> None:
+    serials = {msgid.serial() for _ in range(1000)}
+    assert len(serials) == 1000
+    for serial in serials:
+        assert msgid.verify(msgid.make(3, serial, SECRET, "example.com"), SECRET) == (3, serial)
 
 
 def test_verify_round_trip() -> None:
