@@ -281,11 +281,11 @@ def _similar(ctx: Context, ticket: Ticket, row: Message | None) -> list[dict[str
     # The latest solved tickets that share its words: a year of mail is never ranked whole.
     found = search.search_tickets(" ".join(words), limit=3, statuses=("solved", "closed"), exclude=ticket.id,
                                   any_word=True, recent=SIMILAR_CANDIDATES)
-    earlier = search.tickets_by_id([hit.ticket_id for hit in found])
+    earlier = search.earlier_tickets([hit.ticket_id for hit in found])
     return [
         {"id": t.id, "tag": ctx.settings.support.ticket_tag.format(id=t.id), "subject": t.subject,
-         "status": t.status, "answer": " ".join(search.last_answer(t.id).split())[:200]}
-        for t in (earlier[hit.ticket_id] for hit in found)
+         "status": t.status, "answer": " ".join(t.answer.split())[:200]}
+        for t in (earlier[hit.ticket_id] for hit in found if hit.ticket_id in earlier)
     ]
 
 

@@ -10,17 +10,15 @@
 
 from __future__ import annotations
 
-import re
-import sys
-import threading
-import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import peewee as pw
 
+from mailroom.store import recent_mail
 from mailroom.store.models import Message, Ticket, database
+from mailroom.store.prepared import with_ids
+from mailroom.store.recent_mail import WORD as _WORD
 
 SEARCHED_KINDS = ("customer", "agent", "note")
 _MOST_MATCHES = 10000  # matching mails ranked per search: the best of a common word's are enough
@@ -32,8 +30,6 @@ _PG_VECTOR_COLUMN = (
     "search_vector tsvector GENERATED ALWAYS AS (CASE WHEN direction = 'inbound' THEN "
     "to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(nullif(new_text, ''), text, '')) END) STORED"
 )
-_WORD = re.compile(r"\w+")
-_SCORED_TEXT = 2000  # characters of a candidate mail's text a bounded search reads its words in
 # Words too common in support mail to tell one ticket from another (similar tickets only).
 _COMMON = frozenset((
     "all", "and", "any", "are", "but", "can", "con", "das", "del", "der", "des", "die", "for", "get", "had",
@@ -54,6 +50,16 @@ class Found:
     ticket_id: int
     score: float
     mails: int
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """A ticket found, as a new ticket's notification shows it: subject, status and last answer."""
+
+    id: int
+    subject: str
+    status: str
+    answer: str
 
 
 def create_search(db: pw.Database) -> None:
@@ -158,74 +164,8 @@ def _sqlite_recent(
     limit: int,
 ) -> list[Found]:
     """SQLite: the newest `recent` tickets' own mail (of those statuses) that holds the words (or any), best first."""
-    # Not through FTS5: a word a year's mail shares has a doclist of a million rows, and merging
-    # a dozen of them newest first costs 10-15 ms a search, bm25 ten times that (it counts every
-    # row of each word). The few hundred candidate mails come by the ticket index instead, and
-    # each scores the words it holds as the index would read them: one in the subject three
-    # times one in the text, as the bm25 weights of the full search.
     newest, params = _newest_tickets(statuses, exclude, recent, "?")
-    mails = database.obj.execute_sql(
-        f"SELECT m.id, m.content_key, m.ticket_id FROM ({newest}) t JOIN message m ON m.ticket_id = t.id "
-        f"WHERE m.direction = 'inbound' AND m.kind IN ({kinds})",
-        params,
-    ).fetchall()
-    read = _words_of_mails([(mail_id, key) for mail_id, key, _ in mails])
-    wanted = {_folded(w) for w in words}
-    best: dict[int, tuple[float, int]] = {}
-    for (_, _, ticket_id), (subject_words, text_words) in zip(mails, read, strict=True):
-        in_subject, in_text = wanted & subject_words, wanted & text_words
-        held = in_subject | in_text
-        if held and (any_word or held == wanted):
-            top, count = best.get(ticket_id, (0.0, 0))
-            best[ticket_id] = (max(top, float(3 * len(in_subject) + len(in_text))), count + 1)
-    ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[0]))[:limit]
-    return [Found(ticket_id, score, count) for ticket_id, (score, count) in ranked]
-
-
-# The words of the mail the bounded search on SQLite last read, by message id and content key:
-# consecutive new tickets search the same newest solved tickets' mail, and reading its words
-# again was most of a search (about 5 ms a new ticket on a year's database). A message's text
-# never changes once stored; the content key tells a reused SQLite rowid (or another database
-# of the same process) from the mail it held. Enough for the mail of a few hundred tickets.
-_WORDS: OrderedDict[tuple[int, str], tuple[frozenset[str], frozenset[str]]] = OrderedDict()
-_WORDS_KEPT = 1000
-_WORDS_LOCK = threading.Lock()
-_NO_WORDS: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
-
-
-def _words_of_mails(mails: list[tuple[int, str]]) -> list[tuple[frozenset[str], frozenset[str]]]:
-    """The subject and text words of each mail (id, content key), read from the database when not known."""
-    with _WORDS_LOCK:  # the readers of several mailboxes search from threads of their own
-        missing = {mail_id: key for mail_id, key in mails if (mail_id, key) not in _WORDS}
-        ids = list(missing)
-        for start in range(0, len(ids), 500):  # under SQLite's limit of parameters a statement
-            chunk = ids[start:start + 500]
-            rows = database.obj.execute_sql(
-                f"SELECT id, subject, substr(coalesce(nullif(new_text, ''), text, ''), 1, {_SCORED_TEXT}) "
-                f"FROM message WHERE id IN ({', '.join('?' for _ in chunk)})",
-                chunk,
-            ).fetchall()
-            for mail_id, subject, text in rows:
-                _WORDS[(mail_id, missing[mail_id])] = (_words_of(subject), _words_of(text))
-        for mail in mails:  # the mails of this search become the newest; the oldest are forgotten
-            if mail in _WORDS:
-                _WORDS.move_to_end(mail)
-        while len(_WORDS) > max(_WORDS_KEPT, len(mails)):
-            _WORDS.popitem(last=False)
-        return [_WORDS.get(mail, _NO_WORDS) for mail in mails]  # none: gone since the first read
-
-
-def _words_of(text: str | None) -> frozenset[str]:
-    """The words of a text as the full-text index reads them: lowercased, accents dropped (interned: shared)."""
-    return frozenset(map(sys.intern, _WORD.findall(_folded(text or ""))))
-
-
-def _folded(text: str) -> str:
-    """Lowercased, with accents dropped (unicode61's remove_diacritics)."""
-    text = text.lower()
-    if text.isascii():
-        return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return [Found(*hit) for hit in recent_mail.ranked(newest, params, kinds, words, any_word, limit)]
 
 
 def _pg_query(words: list[str], any_word: bool) -> str:
@@ -303,19 +243,32 @@ def distinctive_words(subject: str, text: str, most: int = 12) -> list[str]:
 
 def last_answer(ticket_id: int) -> str:
     """The last thing an engineer wrote on a ticket (how it was solved), or ""."""
+    earlier = earlier_tickets([ticket_id]).get(ticket_id)
+    return earlier.answer if earlier is not None else ""
+
+
+def _earlier(ids: pw.SQL) -> pw.Query:
     # Kind and direction as expressions, not columns: given those two equalities and the order,
     # the planner (SQLite's, and PostgreSQL's with or without statistics) otherwise walks the
     # (direction, kind, received_at) index newest first through a year of engineers' mail until
     # it meets this ticket's (9 ms a lookup, two a new ticket's notification); the ticket's own
     # index finds its few messages at once.
-    row = (
+    answer = (
         Message.select(Message.new_text)
-        .where((Message.ticket == ticket_id) & (Message.kind.concat("") == "agent")
+        .where((Message.ticket == Ticket.id) & (Message.kind.concat("") == "agent")
                & (Message.direction.concat("") == "inbound"))
         .order_by(Message.received_at.desc(), Message.id.desc())
-        .first()
+        .limit(1)
     )
-    return row.new_text if row else ""
+    return Ticket.select(Ticket.id, Ticket.subject, Ticket.status, answer).where(Ticket.id.in_(ids)).tuples()
+
+
+def earlier_tickets(ids: list[int]) -> dict[int, Earlier]:
+    """These tickets with their last answers, by id, in one statement (a new ticket's notification shows three)."""
+    if not ids:
+        return {}
+    rows = with_ids(Ticket, "earlier tickets", _earlier, ids).fetchall()
+    return {int(r[0]): Earlier(int(r[0]), r[1], r[2], r[3] or "") for r in rows}
 
 
 def tickets_by_id(ids: list[int]) -> dict[int, Ticket]:

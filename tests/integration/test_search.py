@@ -95,6 +95,22 @@ def test_a_bounded_search_reads_mail_stored_or_replaced_since_the_last(db: pw.Da
     assert [h.ticket_id for h in search_tickets("scanner", statuses=("solved",), recent=10)] == [again]
 
 
+def test_the_same_words_sought_again_find_what_was_solved_since(db: pw.Database, tmp_path: Path) -> None:
+    # A flood about one outage: each new ticket seeks the same words in the same newest solved tickets.
+    first = _ask(tmp_path, 1, "Login page times out", "The login page times out since the update.")
+    Ticket.update(status="solved").where(Ticket.id == first).execute()
+    seek = {"statuses": ("solved", "closed"), "any_word": True, "recent": 10}
+    assert [h.ticket_id for h in search_tickets("login timeout", **seek)] == [first]
+    assert [h.ticket_id for h in search_tickets("login timeout", **seek)] == [first]
+    assert [h.ticket_id for h in search_tickets("login timeout", limit=0, **seek)] == []
+    second = _ask(tmp_path, 2, "Login fails", "Login fails with a timeout, twice the login page.")
+    assert [h.ticket_id for h in search_tickets("login timeout", **seek)] == [first]  # not solved yet
+    Ticket.update(status="solved").where(Ticket.id == second).execute()
+    assert [h.ticket_id for h in search_tickets("login timeout", **seek)] == [second, first]
+    Ticket.update(status="open").where(Ticket.id == first).execute()  # reopened: no longer a solved one
+    assert [h.ticket_id for h in search_tickets("login timeout", **seek)] == [second]
+
+
 def test_a_version_1_database_is_upgraded_in_place_and_its_mail_found(db: pw.Database, tmp_path: Path) -> None:
     ticket = _ask(tmp_path, 1, "Calendar not syncing", "Outlook calendar stopped syncing yesterday.")
     if isinstance(db, pw.PostgresqlDatabase):
