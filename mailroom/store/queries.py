@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,9 @@ from playhouse.db_url import parse as parse_url
 
 from mailroom.errors import ConfigError
 from mailroom.store import files
+from mailroom.store.migrations import MIGRATIONS, SCHEMA_VERSION, compress_mail
 from mailroom.store.models import (
     MODELS,
-    Clock,
     Event,
     Message,
     OutboxItem,
@@ -31,65 +31,9 @@ from mailroom.store.models import (
 from mailroom.store.prepared import insert_row
 from mailroom.store.search import create_search
 
-SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 15000  # how long an SQLite writer waits for another's lock before "database is locked"
 TURN_WAIT = BUSY_TIMEOUT_MS / 1000  # seconds a writer of this process waits for its turn, the same
 SCHEMA_LOCK = 0x6D61696C726F6F6D  # pg_advisory_xact_lock key while creating the schema ("mailroom")
-
-
-# Each step upgrades the schema from version N-1 to N in place; step 1 is the first schema.
-def _composite_indexes(db: pw.Database) -> None:
-    """Version 4: the composite indexes a year of tickets needs (lists, conversations, clocks, reports)."""
-    # create_tables(safe=True) ran just before and makes every index the models name, with
-    # IF NOT EXISTS; this step says so explicitly, so an upgrade never depends on that.
-    for model in (Ticket, Message, Event, Clock):
-        model._schema.create_indexes(safe=True)
-
-
-def _add_columns(db: pw.Database, table: str, columns: tuple[tuple[str, str], ...]) -> None:
-    """Add the columns a table lacks (a step run again finds them there)."""
-    present = {c.name for c in db.get_columns(table)}
-    for name, kind in columns:
-        if name not in present:
-            db.execute_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-
-
-def _add_ticket_columns(db: pw.Database) -> None:
-    """Version 3: merged tickets, the customer's language, the address of ours they wrote to."""
-    _add_columns(db, "ticket", (("merged_into", "INTEGER"), ("language", "VARCHAR(8)"), ("address", "VARCHAR(320)")))
-
-
-def _add_ticket_mailbox(db: pw.Database) -> None:
-    """Version 5: the mailbox a ticket came in on, indexed for `report --mailbox` over a range."""
-    _add_columns(db, "ticket", (("mailbox", "VARCHAR(64)"),))
-    Ticket._schema.create_indexes(safe=True)
-
-
-def _stored_search_vector(db: pw.Database) -> None:
-    """Version 6: PostgreSQL keeps each inbound mail's text vector in a column, not in an expression index."""
-    # Before, every search that ranked a mail made its vector again from the text: a similar
-    # ticket search on a new ticket did so for a few hundred mails.
-    if not is_postgres(db) or "search_vector" in {c.name for c in db.get_columns("message")}:
-        return
-    db.execute_sql("DROP INDEX IF EXISTS message_search")  # the index on the expression
-    create_search(db)
-
-
-_PREFIX_INDEXES = ("clock_ticket_id", "event_ticket_id", "message_message_id", "message_ticket_id",
-                   "participant_ticket_id", "ticket_status", "ticket_team")
-
-
-def _no_prefix_indexes(db: pw.Database) -> None:
-    """Version 7: no single-column index where a composite one leads with the column (see models.py)."""
-    # A new ticket writes some fifteen such index entries (its messages, clocks, events).
-    for name in _PREFIX_INDEXES:
-        db.execute_sql(f"DROP INDEX IF EXISTS {name}")
-
-
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
-    2: create_search, 3: _add_ticket_columns, 4: _composite_indexes, 5: _add_ticket_mailbox,
-    6: _stored_search_vector, 7: _no_prefix_indexes,
-}
 
 
 class WriterSqlite(pw.SqliteDatabase):
@@ -232,6 +176,7 @@ def upgrade_schema(db: pw.Database) -> None:
         version = int(row.value) if row else 0
         if version == 0:
             create_search(db)
+            compress_mail(db)
             Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict_ignore().execute()
             return
         for step in range(version + 1, SCHEMA_VERSION + 1):

@@ -24,6 +24,7 @@ from mailroom.cli import main as cli
 from mailroom.config.loader import load_settings
 from mailroom.mail.message import parse
 from mailroom.rules.ruleset import parse_rules
+from mailroom.store import migrations
 from mailroom.store import queries as store
 from mailroom.store.contentkey import content_key
 from mailroom.store.models import Message, Setting, Ticket
@@ -84,10 +85,10 @@ def test_no_index_is_one_a_longer_index_already_leads_with(database_url: str) ->
     # Each would be written with every row of a busy table and serve nothing the longer one does not.
     db = store.open_database(database_url)
     assert _prefixes(db) == []
-    for name in store._PREFIX_INDEXES:  # as versions before 7 made them: the upgrade drops them
+    for name in migrations._PREFIX_INDEXES:  # as versions before 7 made them: the upgrade drops them
         table, _, column = name.partition("_")
         db.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ({column})')
-    assert len(_prefixes(db)) == len(store._PREFIX_INDEXES)
+    assert len(_prefixes(db)) == len(migrations._PREFIX_INDEXES)
     Setting.update(value="6").where(Setting.key == "schema_version").execute()
     db.close()
     db = store.open_database(database_url)

@@ -101,6 +101,37 @@ def test_a_version_4_database_is_migrated_and_keeps_every_ticket(schema4: str, t
     assert done.outcome == "stored" and done.ticket_id == 4
     assert Ticket.get_by_id(4).mailbox == "billing"
     assert sorted(m.kind for m in Message.select().where(Message.ticket == 4)) == ["ack", "customer"]
+    if store.is_postgres(db) and _has_lz4(db):
+        # The mail written since is compressed with lz4; the mail from before keeps its pglz.
+        assert _compressions(db) == {"text": {"lz4", "pglz"}, "raw": {"lz4", "pglz"}}
+    db.close()
+
+
+def _has_lz4(db: pw.Database) -> bool:
+    row = db.execute_sql("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+    return bool(row.fetchone()[0])
+
+
+def _compressions(db: pw.Database) -> dict[str, set[str]]:
+    """How the stored mail's compressed values were compressed: the messages' text, the outbox's bytes."""
+    text = db.execute_sql("SELECT DISTINCT pg_column_compression(text) FROM message").fetchall()
+    raw = db.execute_sql("SELECT DISTINCT pg_column_compression(raw) FROM outbox_item").fetchall()
+    return {"text": {c for (c,) in text if c}, "raw": {c for (c,) in raw if c}}
+
+
+def test_mail_is_compressed_with_lz4_on_a_new_postgresql_database(database_url: str, tmp_path: Path) -> None:
+    db = store.open_database(database_url)
+    if not store.is_postgres(db) or not _has_lz4(db):
+        db.close()
+        pytest.skip("SQLite keeps mail as it is; lz4 needs a PostgreSQL server built with it")
+    # A long question: values over about 2 kB are compressed, shorter ones stay as they are.
+    body = b"".join(b"Line %d of the export log: row skipped, limit reached.\r\n" % i for i in range(80))
+    raw = (b"From: Dana <dana@example.org>\r\nTo: support@example.com\r\nSubject: Export stops\r\n"
+           b"Message-ID: <long@client.example.org>\r\nDate: Mon, 07 Dec 2026 09:00:00 +0000\r\n\r\n" + body)
+    ctx = mail_context(tmp_path, RULES, NOW)
+    done = ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 1), raw=raw)
+    assert done.outcome == "stored"
+    assert _compressions(db) == {"text": {"lz4"}, "raw": {"lz4"}}
     db.close()
 
 
