@@ -96,8 +96,11 @@ def ingest(
                 return Ingested("duplicate", ticket_id, "same Message-ID and content")
             return _apply(ctx, message, key, place, imported, digests)
     except pw.IntegrityError:
-        # Another worker stored the same message between our check and our insert.
-        return Ingested("duplicate", None, "stored concurrently")
+        # Another worker stored the same message between our check and our insert; any other
+        # refusal (a reply's ticket deleted meanwhile, say) is a failure, or the mail would be lost.
+        if seen_at(place) or _SAME_MAIL.first(message_id=message.message_id, key=key, legacy=legacy) is not None:
+            return Ingested("duplicate", None, "stored concurrently")
+        raise
 
 
 def _apply(

@@ -62,6 +62,23 @@ def test_two_messages_sharing_a_message_id_are_both_kept(db: pw.Database, tmp_pa
     assert Message.select().where(Message.message_id == "<m1@client.example.org>").count() == 2
 
 
+def test_a_mail_the_database_refuses_for_another_reason_is_no_duplicate(db: pw.Database, tmp_path: Path) -> None:
+    # Only a row stored already makes a refusal a duplicate: taken for one, the mail would be
+    # moved out of the inbox and lost. Here the database refuses every mail about a printer.
+    if store.is_postgres(db):
+        db.execute_sql("ALTER TABLE message ADD CONSTRAINT no_printers CHECK (position('Printer' in subject) = 0)")
+    else:
+        db.execute_sql("CREATE TRIGGER no_printers BEFORE INSERT ON message WHEN new.subject LIKE '%Printer%' "
+                       "BEGIN SELECT RAISE(ABORT, 'no printers'); END")
+    ctx = _ctx(tmp_path)
+    raw = _raw()
+    with pytest.raises(pw.IntegrityError):
+        ingest(ctx, parse(raw, NOW), content_key(raw), Placement("box", 1, 10))
+    assert Message.select().count() == 0 and Ticket.select().count() == 0
+    other = _raw(subject="Scanner jams", message_id="<m2@client.example.org>")
+    assert ingest(ctx, parse(other, NOW), content_key(other), Placement("box", 1, 11)).outcome == "stored"
+
+
 def test_unique_index_refuses_a_second_row(db: pw.Database) -> None:
     ticket = Ticket.create(requester="a@example.org", created_at=NOW, updated_at=NOW)
     fields = dict(ticket=ticket, message_id="<x@y>", content_key="k", direction="inbound", kind="customer", date=NOW, received_at=NOW)
