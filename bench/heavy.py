@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/heavy.py [--mb 50] [--parts 10000] [--levels 100]
 
-Each run is a fresh process, so its peak RSS (`ru_maxrss`) is its own: the baseline is the same
+Each run is a fresh process, so its peak RSS (VmHWM; `ru_maxrss` would keep this process's) is its own: the baseline is the same
 `run --once` over an empty mailbox (imports, database, connections), then the run that reads the
 one huge mail. It prints the mail's size, the peak RSS above the baseline and its ratio to the mail
 (target under 4x), the database's growth and its ratio (target under 2x), and the size of the
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import email
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -38,13 +37,15 @@ STRANGE_TARGET_S = 5.0
 
 def run_once(config: str) -> dict[str, float]:
     """`mailroom run --once` in this process; its exit status, seconds and peak RSS in MB."""
+    from _rss import peak_rss_mb
+
     from mailroom import daemon  # noqa: F401 - imported before the clock starts
     from mailroom.cli import main as cli
 
     start = time.perf_counter()
     status = cli.main(["--config", config, "run", "--once"])
     return {"status": status, "seconds": time.perf_counter() - start,
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "rss_mb": peak_rss_mb()}
 
 
 def child(config: Path, env: dict[str, str]) -> dict[str, float]:

@@ -53,7 +53,7 @@ ACK_TEXT = (
 
 def run_mailroom(config: str, profile: str | None) -> dict[str, Any]:
     """`mailroom --config CONFIG run --once` in this process; time, exit status, outbox left, peak RSS."""
-    import resource
+    from _rss import peak_rss_mb
 
     from mailroom import daemon  # noqa: F401 - imported before the clock starts
     from mailroom.cli import main as cli
@@ -83,17 +83,17 @@ def run_mailroom(config: str, profile: str | None) -> dict[str, Any]:
         cycles += 1
     return {"seconds": seconds, "status": status, "queued_left": left, "cycles": cycles,
             "all_seconds": time.perf_counter() - start,
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "rss_mb": peak_rss_mb()}
 
 
 def run_baseline(imap_port: int, user: str, password: str, smtp_port: int, mails: int,
                  support: str, team: str) -> dict[str, Any]:
     """The bare minimum on the same bytes: fetch in batches, parse each, send `mails` mails on one connection."""
     import asyncio
-    import resource
 
     import aiosmtplib
     import mailparser
+    from _rss import peak_rss_mb
     from imapclient import IMAPClient
 
     start = time.perf_counter()
@@ -131,7 +131,7 @@ def run_baseline(imap_port: int, user: str, password: str, smtp_port: int, mails
     asyncio.run(send_all())
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "fetch_parse_seconds": parse_done - start, "sent": len(outgoing),
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "rss_mb": peak_rss_mb()}
 
 
 def _ack(support: str, subject: str, message_id: str, n: int) -> bytes:
