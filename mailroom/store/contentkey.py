@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 # Trace and delivery stamps (RFC 5321 4.4, RFC 5322 3.6.7): every hop and mailbox writes its own.
 _DELIVERY = (
@@ -32,29 +33,60 @@ TRANSIT = frozenset((*_DELIVERY, *_VERDICTS, *_STORES))
 TRANSIT_PREFIXES = ("arc-", "x-envelope-", "x-spam-", "x-virus-", "x-rspamd-", "x-amavis-", "x-ms-exchange-", "x-google-")
 
 _SPACE = re.compile(rb"[ \t]+")
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # "\n\n" once CRLF line ends are made LF
+_PIECE = 1 << 20
 _VERSION = b"mailroom content key 2\n"  # never equal to a legacy key of another mail
 
 
 def content_key(raw: bytes, spam_score_header: str = "") -> str:
     """SHA-256 hex of the body and the headers the author wrote; `spam_score_header` is the MX's own stamp."""
     # Unfolded, runs of spaces made one, line ends made LF and the fields sorted: servers refold,
-    # reorder and re-end lines, which makes no other mail.
-    head, body = _split(raw.replace(b"\r\n", b"\n"), b"\n\n")
+    # reorder and re-end lines, which makes no other mail. The head is split off where the mail
+    # with its line ends made LF has its first blank line.
+    blank = _BLANK_LINE.search(raw)
+    head = (raw[: blank.start()] if blank else raw).replace(b"\r\n", b"\n")
     skipped = spam_score_header.strip().lower()
     fields = [(name, value) for name, value in _fields(head) if not _in_transit(name, skipped)]
     digest = hashlib.sha256(_VERSION)
     for name, value in sorted(fields):
         digest.update(name + b":" + value + b"\n")
-    digest.update(b"\n" + body.rstrip(b"\n"))
+    digest.update(b"\n")
+    if blank:
+        _digest_body(digest, raw, blank.end())
     return digest.hexdigest()
+
+
+def _digest_body(digest: Any, raw: bytes, start: int) -> None:
+    """Hash `raw[start:]` with its line ends made LF and its trailing LFs dropped, a piece at a time."""
+    # A piece at a time: whole, the copies (LF line ends, the stripped end) made a 50 MB mail
+    # cost four times its size at once.
+    view = memoryview(raw)
+    held = 0  # LFs seen at the end so far: hashed only once something follows them
+    carry = b""  # a CR at a piece's end, which may begin a CRLF split between two pieces
+    for offset in range(start, len(raw), _PIECE):
+        piece = carry + bytes(view[offset : offset + _PIECE])
+        carry = b""
+        if piece.endswith(b"\r") and offset + _PIECE < len(raw):
+            piece, carry = piece[:-1], b"\r"
+        text = piece.replace(b"\r\n", b"\n")
+        kept = text.rstrip(b"\n")
+        if kept:
+            digest.update(b"\n" * held)
+            digest.update(kept)
+            held = len(text) - len(kept)
+        else:
+            held += len(text)
 
 
 def legacy_content_key(raw: bytes) -> str:
     """The key of schema version 4 and before: the From, Subject, Date, Message-ID and To lines, and the body."""
-    # Messages stored then carry it: a re-fetch of one of them must still be recognised.
-    head, body = _split(raw, b"\r\n\r\n")
-    if not body and b"\n\n" in raw:
-        head, body = _split(raw, b"\n\n")
+    # Messages stored then carry it: a re-fetch of one of them must still be recognised. The body
+    # is hashed where it lies in `raw`: a copy would cost a huge mail its size again.
+    cut, width = raw.find(b"\r\n\r\n"), 4
+    if (cut < 0 or cut + width == len(raw)) and b"\n\n" in raw:
+        cut, width = raw.find(b"\n\n"), 2
+    head = raw[:cut] if cut >= 0 else raw
+    body = memoryview(raw)[cut + width :] if cut >= 0 else memoryview(b"")
     digest = hashlib.sha256()
     for line in head.replace(b"\r\n", b"\n").split(b"\n"):
         name = line.split(b":", 1)[0].strip().lower()
@@ -67,12 +99,6 @@ def legacy_content_key(raw: bytes) -> str:
 def content_keys(raw: bytes, spam_score_header: str = "") -> tuple[str, str]:
     """The key a mail is stored under now, and the one it was stored under before version 5."""
     return content_key(raw, spam_score_header), legacy_content_key(raw)
-
-
-def _split(raw: bytes, blank: bytes) -> tuple[bytes, bytes]:
-    """Head and body at the first blank line; a mail without one is all head."""
-    head, _, body = raw.partition(blank)
-    return head, body
 
 
 def _fields(head: bytes) -> list[tuple[bytes, bytes]]:

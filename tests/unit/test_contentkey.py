@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailroom.store.contentkey import content_key, content_keys, legacy_content_key
 
@@ -78,3 +81,59 @@ def test_the_configured_spam_score_header_is_a_server_stamp() -> None:
     scored = b"X-Barracuda-Spam-Score: 0.4\r\n" + AUTHORED
     assert content_key(scored) != content_key(AUTHORED)
     assert content_key(scored, "X-Barracuda-Spam-Score") == content_key(AUTHORED)
+
+
+def _whole_copy_legacy_key(raw: bytes) -> str:
+    """The legacy key as defined: split at the first CRLF blank line, else at the first LF one."""
+    import hashlib
+
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if not body and b"\n\n" in raw:
+        head, _, body = raw.partition(b"\n\n")
+    digest = hashlib.sha256()
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        if line.split(b":", 1)[0].strip().lower() in (b"from", b"subject", b"date", b"message-id", b"to"):
+            digest.update(line.strip() + b"\n")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _whole_copy_key(raw: bytes) -> str:
+    """The key as defined: the mail with its line ends made LF, split at its first blank line."""
+    import hashlib
+
+    from mailroom.store import contentkey
+
+    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    fields = [(n, v) for n, v in contentkey._fields(head) if not contentkey._in_transit(n, "")]
+    digest = hashlib.sha256(contentkey._VERSION)
+    for name, value in sorted(fields):
+        digest.update(name + b":" + value + b"\n")
+    digest.update(b"\n" + body.rstrip(b"\n"))
+    return digest.hexdigest()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=60).map(lambda b: b.translate(bytes.maketrans(b"abcdefgh", b"\r\n\r\n\r\n:a"))))
+def test_the_key_read_a_piece_at_a_time_is_the_key_of_the_whole_mail(raw: bytes) -> None:
+    # Keys of mail stored before must never change: pieces of 5 bytes cut CRLFs and trailing LFs apart.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("mailroom.store.contentkey._PIECE", 5)
+        assert content_key(b"Subject: x\r\n" + raw) == _whole_copy_key(b"Subject: x\r\n" + raw)
+        assert content_key(raw) == _whole_copy_key(raw)
+    assert content_key(AUTHORED) == _whole_copy_key(AUTHORED)
+    for mail in (raw, b"Subject: x\r\n" + raw, b"To: a\n\n" + raw):
+        assert legacy_content_key(mail) == _whole_copy_legacy_key(mail)
+
+
+def test_a_huge_mails_keys_cost_no_copy_of_it() -> None:
+    body = b"000123 The export to CSV fails with error 0x80070005.\r\n" * 400_000  # 22 MB
+    raw = AUTHORED + body
+    tracemalloc.start()
+    try:
+        keys = content_keys(raw)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert keys == (_whole_copy_key(raw), _whole_copy_legacy_key(raw))
+    assert peak < len(raw) / 4, f"{peak / 1e6:.0f} MB held to hash a {len(raw) / 1e6:.0f} MB mail"
