@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/heavy.py [--mb 50] [--parts 10000] [--levels 100]
 
-Each run is a fresh process, so its peak RSS (VmHWM; `ru_maxrss` would keep this process's) is its own: the baseline is the same
-`run --once` over an empty mailbox (imports, database, connections), then the run that reads the
-one huge mail. It prints the mail's size, the peak RSS above the baseline and its ratio to the mail
+Each run is a fresh process, so its peak RSS (VmHWM; `ru_maxrss` would keep this process's) is its
+own: the baseline is the same `run --once` over an empty mailbox (imports, database, connections),
+then the run that reads the one huge mail. It prints the mail's size, the peak RSS above the baseline and its ratio to the mail
 (target under 4x), the database's growth and its ratio (target under 2x), and the size of the
 team notification (target under 5 MB).
 
