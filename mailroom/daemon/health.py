@@ -84,13 +84,18 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime, settings: Any =
     # One cause, one page: a mailbox not polled, or mail not sent, because sign-in fails, even
     # when sign-in has not failed for long yet (its last good poll may be older than its failure).
     failing_at_all = signins.failing(now + timedelta(seconds=1))
+    # Nor is it paged as polling the moment sign-in works again: its first poll since then may
+    # still be under way, as a worker's first poll after it starts.
+    recovered = signins.recovered()
     problems: dict[str, str | None] = {}
     boxes = settings.all_mailboxes if settings is not None else ()
     for box in boxes:
-        signing_in = settings.connection_of(box) in failing_at_all
-        problems[poll_part(settings, box)] = None if signing_in else _poll_stuck([box.ledger], limit, started_at)
+        connection = settings.connection_of(box)
+        since = max(started_at, recovered.get(connection, started_at))
+        problems[poll_part(settings, box)] = None if connection in failing_at_all else _poll_stuck([box.ledger], limit, since)
     if not boxes:
-        problems["poll"] = None if "imap" in failing_at_all else _poll_stuck(None, limit, started_at)
+        since = max(started_at, recovered.get("imap", started_at))
+        problems["poll"] = None if "imap" in failing_at_all else _poll_stuck(None, limit, since)
     oldest = (
         OutboxItem.select()
         .where((OutboxItem.state == "queued") & (OutboxItem.kind == "mail"))
@@ -105,7 +110,10 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime, settings: Any =
 
 
 def _poll_stuck(ledgers: list[str] | None, limit: datetime, started_at: datetime) -> str | None:
-    """Why these ledgers (all when None) have had no good poll since `limit`; None when they have."""
+    """Why these ledgers (all when None) have had no good poll since `limit`; None when they have.
+
+    `started_at`: since when they could poll (the worker's start, or its sign-in working again).
+    """
     rows = Mailbox.select()
     if ledgers is not None:
         rows = rows.where(Mailbox.name.in_(ledgers))

@@ -64,4 +64,5 @@ def signin_state(connection: str, creds: Credentials) -> SignInState:
         token_expires_at=iso(as_utc(expires)) if expires else None,
         failing_since=iso(creds.failing_since) if creds.failing_since else None,
         error=creds.last_error,
+        recovered_at=iso(creds.recovered_at) if creds.recovered_at else None,
     )

@@ -22,6 +22,7 @@ class SignInState:
     token_expires_at: str | None  # ISO 8601 UTC, oauth2 only
     failing_since: str | None  # ISO 8601 UTC of the first failure in a row, None while sign-in works
     error: str | None  # the one line of the last failure
+    recovered_at: str | None = None  # ISO 8601 UTC of the last sign-in that worked after failures
 
 
 def save(states: list[SignInState]) -> None:
@@ -46,6 +47,12 @@ def load() -> list[SignInState]:
         except (ValueError, TypeError):
             continue  # written by another version: ignored, the next save replaces it
     return states
+
+
+def recovered() -> dict[str, datetime]:
+    """For each connection whose sign-in worked again after failing, when."""
+    return {state.connection: as_utc(datetime.fromisoformat(state.recovered_at))
+            for state in load() if state.recovered_at and not state.failing_since}
 
 
 def failing(limit: datetime) -> dict[str, str]:

@@ -51,6 +51,7 @@ class Credentials:
         self.key = key  # the config key errors name: mailbox.password_env, mailbox.oauth2, …
         self.failing_since: datetime | None = None
         self.last_error: str | None = None
+        self.recovered_at: datetime | None = None  # when a sign-in last worked after failing
         self._state = threading.Lock()
 
     def secret(self, force: bool = False) -> str:
@@ -76,6 +77,8 @@ class Credentials:
     def worked(self) -> None:
         """Note a sign-in the server accepted."""
         with self._state:
+            if self.failing_since is not None:
+                self.recovered_at = clock.now()
             self.failing_since = None
             self.last_error = None
 
