@@ -38,7 +38,9 @@ _SIGNATURES = ("pre.moz-signature", "div.moz-signature", "span.gmail_signature_p
 MAX_DEPTH = 500
 _TRAILING_QUOTES = 5
 _ATTRIBUTION_MAX = 1000  # longer than any "On … wrote:" line a client writes
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]{0,20})[^<>]{0,2000}?(/?)>")
+# A tag's name runs, as an HTML5 tokenizer reads it, to a space, "/" or ">": "<a<" opens an element
+# named "a<", which nothing closes, and a run of them nests as deep as any <div>.
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\t\n\f\r />]{0,20})[^<>]{0,2000}?(/?)>")
 _NOT_NESTING = frozenset({
     "br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param",
     "p", "li", "td", "th", "tr", "option", "dt", "dd",
