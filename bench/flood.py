@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _rss import status_mb  # noqa: E402
 from _sandbox import Daemon, Mail, Sandbox, one_mail, percentile  # noqa: E402
 from latency import Acks, fail  # noqa: E402
 
@@ -90,11 +91,10 @@ class RssSampler(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(1.0):
             try:
-                status = Path(f"/proc/{self.pid}/status").read_text()
+                mb = status_mb("VmRSS", self.pid)
             except OSError:
                 return  # the process is gone
-            kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-            self.samples.append((time.monotonic(), kb / 1024))
+            self.samples.append((time.monotonic(), mb))
 
     def minute_means(self) -> tuple[float, float]:
         """The mean RSS over the first minute of samples and over the last minute."""

@@ -258,12 +258,16 @@ def _afresh(args: argparse.Namespace, url: str, empty_url: str) -> None:
         return
     for target, template in ((url, args.keep), (empty_url, None)):
         drop_database(target)
-        admin = psycopg2.connect(ADMIN_URL)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            name = target.rsplit("/", 1)[-1]
-            cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
-        admin.close()
+        _create_database(target.rsplit("/", 1)[-1], template)
+
+
+def _create_database(name: str, template: str | None = None) -> None:
+    """CREATE DATABASE name (from `template`, a copy of it), on the admin connection."""
+    admin = psycopg2.connect(ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    admin.close()
 
 
 # --- the bench ----------------------------------------------------------------------------------
@@ -330,17 +334,16 @@ def _copied_sqlite(keep: str, url: str, tickets: int) -> str:
 def _copied_postgres(keep: str, tickets: int) -> tuple[str, str]:
     """A new database made from the kept PostgreSQL year (built first if missing), and how."""
     admin = psycopg2.connect(ADMIN_URL)
-    admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (keep,))
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{keep}"')
+        missing = cur.fetchone() is None
+    admin.close()
+    if missing:
+        _create_database(keep)
     made = _kept(url_for(keep), tickets)
     copy = f"mailroom_test_year_{os.getpid()}"
     started = time.perf_counter()
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{keep}"')
-    admin.close()
+    _create_database(copy, keep)
     return url_for(copy), f"{made}, copied in {time.perf_counter() - started:.0f} s"
 
 

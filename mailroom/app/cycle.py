@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import peewee as pw
@@ -64,14 +64,15 @@ _STALE = _locking(
 _TICKET_FIELDS = (Ticket.id, Ticket.subject, Ticket.priority, Ticket.team, Ticket.tags, Ticket.requester)
 
 
-def _breach_update(escalating: bool) -> Callable[[pw.SQL], pw.Query]:
-    """The UPDATE that marks the due clocks breached (and names the alerts of those that escalate)."""
+def _breach_update(escalating: bool, ids: pw.SQL) -> pw.Query:
+    """The UPDATE that marks the clocks `ids` breached (and names the alerts of those that escalate)."""
+    # Built once per dialect and `escalating` (store/prepared.with_ids keeps its SQL), not every check.
     changes: dict[Any, Any] = {Clock.state: "breached", Clock.breached_at: Clock.due_at}
     if escalating:
         # The alias is the alert's: set here, in the same statement, for the clocks that escalate.
         alias = pw.Value(sla.ALIAS_PREFIX).concat(Clock.ticket).concat("-").concat(Clock.metric)
         changes[Clock.alert_alias] = pw.Case(None, [(Clock.escalate == True, alias)], None)  # noqa: E712
-    return lambda ids: Clock.update(changes).where(Clock.id.in_(ids))
+    return Clock.update(changes).where(Clock.id.in_(ids))
 
 
 def _breaches(ctx: Context, report: dict[str, int]) -> None:
@@ -80,7 +81,7 @@ def _breaches(ctx: Context, report: dict[str, int]) -> None:
     if not due:
         return
     escalating = escalation_configured(ctx.settings)
-    prepared.with_ids(Clock, ("breach", escalating), _breach_update(escalating), [c.id for c in due])
+    prepared.with_ids(Clock, ("breach", escalating), partial(_breach_update, escalating), [c.id for c in due])
     ids = list({c.ticket_id for c in due})
     tickets = {t.id: t for t in Ticket.select(*_TICKET_FIELDS).where(Ticket.id.in_(prepared.id_list(ids))).namedtuples()}
     events: list[dict[str, Any]] = []

@@ -72,6 +72,11 @@ def seen_at(place: Placement) -> bool:
     return _AT_UID.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid) is not None
 
 
+def _stored_as(message: Inbound, key: str, legacy: str) -> tuple[int | None, str | None] | None:
+    """(ticket, mailbox) of the same mail stored already: its Message-ID with its content key (or the legacy one)."""
+    return _SAME_MAIL.first(message_id=message.message_id, key=key, legacy=legacy)
+
+
 def ingest(
     ctx: Context, message: Inbound, key: str, place: Placement, *, imported: bool = False, raw: bytes | None = None
 ) -> Ingested:
@@ -88,7 +93,7 @@ def ingest(
     legacy = legacy_content_key(raw) if raw is not None else key
     try:
         with database.atomic():
-            duplicate = _SAME_MAIL.first(message_id=message.message_id, key=key, legacy=legacy)
+            duplicate = _stored_as(message, key, legacy)
             if duplicate is not None:
                 ticket_id, stored_in = duplicate
                 if ticket_id is not None and place.name and stored_in != place.mailbox:
@@ -98,7 +103,7 @@ def ingest(
     except pw.IntegrityError:
         # Another worker stored the same message between our check and our insert; any other
         # refusal (a reply's ticket deleted meanwhile, say) is a failure, or the mail would be lost.
-        if seen_at(place) or _SAME_MAIL.first(message_id=message.message_id, key=key, legacy=legacy) is not None:
+        if seen_at(place) or _stored_as(message, key, legacy) is not None:
             return Ingested("duplicate", None, "stored concurrently")
         raise
 
@@ -246,7 +251,5 @@ def _keep_attachments(ctx: Context, message: Inbound) -> list[str | None]:
     for part, digest in zip(message.attachments, digests, strict=True):
         if part.content is None or digest is None:
             continue
-        path = attachment_path(ctx.settings.support.data_dir, digest)
-        if not path.exists():
-            files.keep(path, part.content, once=True)
+        files.keep(attachment_path(ctx.settings.support.data_dir, digest), part.content, once=True)
     return digests

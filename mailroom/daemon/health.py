@@ -83,19 +83,23 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime, settings: Any =
     limit = now - stale_after
     # One cause, one page: a mailbox not polled, or mail not sent, because sign-in fails, even
     # when sign-in has not failed for long yet (its last good poll may be older than its failure).
-    failing_at_all = signins.failing(now + timedelta(seconds=1))
+    states = signins.load()
+    failing_at_all = signins.failing(now + timedelta(seconds=1), states)
     # Nor is it paged as polling the moment sign-in works again: its first poll since then may
     # still be under way, as a worker's first poll after it starts.
-    recovered = signins.recovered()
+    recovered = signins.recovered(states)
+
+    def polling(connection: str, ledgers: list[str] | None) -> str | None:
+        if connection in failing_at_all:
+            return None
+        return _poll_stuck(ledgers, limit, max(started_at, recovered.get(connection, started_at)))
+
     problems: dict[str, str | None] = {}
     boxes = settings.all_mailboxes if settings is not None else ()
     for box in boxes:
-        connection = settings.connection_of(box)
-        since = max(started_at, recovered.get(connection, started_at))
-        problems[poll_part(settings, box)] = None if connection in failing_at_all else _poll_stuck([box.ledger], limit, since)
+        problems[poll_part(settings, box)] = polling(settings.connection_of(box), [box.ledger])
     if not boxes:
-        since = max(started_at, recovered.get("imap", started_at))
-        problems["poll"] = None if "imap" in failing_at_all else _poll_stuck(None, limit, since)
+        problems["poll"] = polling("imap", None)
     oldest = (
         OutboxItem.select()
         .where((OutboxItem.state == "queued") & (OutboxItem.kind == "mail"))
@@ -105,14 +109,14 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime, settings: Any =
     outbox = None
     if oldest is not None and oldest.created_at < limit and "smtp" not in failing_at_all:
         outbox = f"oldest queued mail waiting since {iso(oldest.created_at)}: {oldest.last_error or 'not sent'}"
-    failing = signins.failing(limit)
+    failing = signins.failing(limit, states)
     return {**problems, "outbox": outbox, "auth": "; ".join(failing.values()) or None}
 
 
-def _poll_stuck(ledgers: list[str] | None, limit: datetime, started_at: datetime) -> str | None:
+def _poll_stuck(ledgers: list[str] | None, limit: datetime, since: datetime) -> str | None:
     """Why these ledgers (all when None) have had no good poll since `limit`; None when they have.
 
-    `started_at`: since when they could poll (the worker's start, or its sign-in working again).
+    `since`: since when they could poll (the worker's start, or its sign-in working again).
     """
     rows = Mailbox.select()
     if ledgers is not None:
@@ -122,8 +126,9 @@ def _poll_stuck(ledgers: list[str] | None, limit: datetime, started_at: datetime
         last_poll = datetime.fromisoformat(last_poll)
     if last_poll is not None:
         last_poll = clock.as_utc(last_poll)
-    # A worker that just started has had no time to poll: a poll of an earlier run does not count against it.
-    if max(last_poll or started_at, started_at) >= limit:
+    # A worker that just started (or just signed in again) has had no time to poll: a poll from
+    # before does not count against it.
+    if max(last_poll or since, since) >= limit:
         return None
     errors = [m.last_error for m in rows if m.last_error]
     return f"no successful poll since {iso(last_poll) or 'start'}" + (f": {errors[0]}" if errors else "")

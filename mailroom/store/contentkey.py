@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 # Trace and delivery stamps (RFC 5321 4.4, RFC 5322 3.6.7): every hop and mailbox writes its own.
 _DELIVERY = (
@@ -56,7 +55,7 @@ def content_key(raw: bytes, spam_score_header: str = "") -> str:
     return digest.hexdigest()
 
 
-def _digest_body(digest: Any, raw: bytes, start: int) -> None:
+def _digest_body(digest: hashlib._Hash, raw: bytes, start: int) -> None:
     """Hash `raw[start:]` with its line ends made LF and its trailing LFs dropped, a piece at a time."""
     # A piece at a time: whole, the copies (LF line ends, the stripped end) made a 50 MB mail
     # cost four times its size at once.

@@ -55,9 +55,11 @@ def keep(path: Path, data: bytes, *, once: bool = False) -> None:
 
     With `once`, a file already at `path` is left as it is: its name says its content.
     """
+    if once and path.exists():  # the common case, decided without taking the lock
+        return
     private_folder(path.parent)
     with _writing_in(path.parent):
-        if once and path.exists():
+        if once and path.exists():  # written by another writer while this one waited
             return
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
@@ -80,7 +82,7 @@ def original_path(data_dir: Path, content_key: str) -> Path:
 def keep_original(data_dir: Path, content_key: str, raw: bytes) -> Path:
     """Keep the raw mail once (gzip): the text in the database is cut, this has the rest."""
     path = original_path(data_dir, content_key)
-    if not path.exists():  # the common case decided without compressing or locking
+    if not path.exists():  # kept already: not compressed again
         keep(path, gzip.compress(raw, compresslevel=6), once=True)
     return path
 

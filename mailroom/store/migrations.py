@@ -6,14 +6,10 @@ from collections.abc import Callable
 
 import peewee as pw
 
-from mailroom.store.models import Clock, Event, Message, Ticket
+from mailroom.store.models import Clock, Event, Message, Ticket, is_postgres
 from mailroom.store.search import create_search
 
 SCHEMA_VERSION = 8
-
-
-def _is_postgres(db: pw.Database) -> bool:
-    return isinstance(db, pw.PostgresqlDatabase)
 
 
 def _composite_indexes(db: pw.Database) -> None:
@@ -47,7 +43,7 @@ def _stored_search_vector(db: pw.Database) -> None:
     """Version 6: PostgreSQL keeps each inbound mail's text vector in a column, not in an expression index."""
     # Before, every search that ranked a mail made its vector again from the text: a similar
     # ticket search on a new ticket did so for a few hundred mails.
-    if not _is_postgres(db) or "search_vector" in {c.name for c in db.get_columns("message")}:
+    if not is_postgres(db) or "search_vector" in {c.name for c in db.get_columns("message")}:
         return
     db.execute_sql("DROP INDEX IF EXISTS message_search")  # the index on the expression
     create_search(db)
@@ -72,15 +68,18 @@ def compress_mail(db: pw.Database) -> None:
     """Version 8: PostgreSQL compresses mail's text and bytes with lz4 where it has it, not pglz."""
     # Compressing the bytes with pglz was most of writing an outbox row (0.33 ms a row, 0.15 ms
     # with lz4, measured on 2 cores). Servers built without lz4 (or before 14) keep pglz.
-    if not _is_postgres(db):
-        return
-    row = db.execute_sql(
-        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
-    ).fetchone()
-    if not row or not row[0]:
+    if not has_lz4(db):
         return
     for table, column in _MAIL_COLUMNS:
         db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET COMPRESSION lz4')
+
+
+def has_lz4(db: pw.Database) -> bool:
+    """True when the database is a PostgreSQL server that compresses with lz4."""
+    if not is_postgres(db):
+        return False
+    row = db.execute_sql("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+    return bool(row.fetchone()[0])
 
 
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {

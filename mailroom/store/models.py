@@ -15,6 +15,11 @@ from mailroom.store.prepared import insert_row, update_row
 database = pw.DatabaseProxy()
 
 
+def is_postgres(db: pw.Database | None = None) -> bool:
+    """True when the bound database (or `db`) is PostgreSQL (row locks, advisory locks)."""
+    return isinstance(db or database.obj, pw.PostgresqlDatabase)
+
+
 class UtcDateTimeField(pw.DateTimeField):
     """Aware UTC datetimes in Python, naive UTC in the database (portable across engines)."""
 

@@ -27,6 +27,7 @@ from mailroom.store.models import (
     Setting,
     Ticket,
     database,
+    is_postgres,
 )
 from mailroom.store.prepared import insert_row
 from mailroom.store.search import create_search
@@ -154,11 +155,6 @@ def survivor(ticket_id: int) -> int:
             return ticket_id
         ticket_id = row.merged_into
         seen.add(ticket_id)
-
-
-def is_postgres(db: pw.Database | None = None) -> bool:
-    """True when the bound database is PostgreSQL (row locks, advisory locks)."""
-    return isinstance(db or database.obj, pw.PostgresqlDatabase)
 
 
 def upgrade_schema(db: pw.Database) -> None:

@@ -49,16 +49,16 @@ def load() -> list[SignInState]:
     return states
 
 
-def recovered() -> dict[str, datetime]:
-    """For each connection whose sign-in worked again after failing, when."""
+def recovered(states: list[SignInState] | None = None) -> dict[str, datetime]:
+    """For each connection whose sign-in worked again after failing, when (of `states`, else the recorded)."""
     return {state.connection: as_utc(datetime.fromisoformat(state.recovered_at))
-            for state in load() if state.recovered_at and not state.failing_since}
+            for state in (load() if states is None else states) if state.recovered_at and not state.failing_since}
 
 
-def failing(limit: datetime) -> dict[str, str]:
-    """For each connection whose sign-in has failed since before `limit`, why."""
+def failing(limit: datetime, states: list[SignInState] | None = None) -> dict[str, str]:
+    """For each connection whose sign-in has failed since before `limit`, why (of `states`, else the recorded)."""
     return {
         state.connection: f"{state.connection} sign-in failing since {state.failing_since}: {state.error}"
-        for state in load()
+        for state in (load() if states is None else states)
         if state.failing_since and as_utc(datetime.fromisoformat(state.failing_since)) < limit
     }
