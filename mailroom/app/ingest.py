@@ -78,7 +78,14 @@ def _stored_as(message: Inbound, key: str, legacy: str) -> tuple[int | None, str
 
 
 def ingest(
-    ctx: Context, message: Inbound, key: str, place: Placement, *, imported: bool = False, raw: bytes | None = None
+    ctx: Context,
+    message: Inbound,
+    key: str,
+    place: Placement,
+    *,
+    imported: bool = False,
+    raw: bytes | None = None,
+    legacy: str | None = None,
 ) -> Ingested:
     """Store `message` and apply it to its ticket in one transaction; a repeat is recognised."""
     if seen_at(place):
@@ -90,7 +97,8 @@ def ingest(
     if raw is not None and not message.complete:
         # Before the commit, like attachments: the stored text is cut, the original has the rest.
         files.keep_original(ctx.settings.support.data_dir, key, raw)
-    legacy = legacy_content_key(raw) if raw is not None else key
+    if legacy is None:  # the raw mail's key before schema version 5, unless the caller has it
+        legacy = legacy_content_key(raw) if raw is not None else key
     try:
         with database.atomic():
             duplicate = _stored_as(message, key, legacy)

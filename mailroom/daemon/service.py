@@ -16,11 +16,10 @@ from mailroom.adapters.imap import Fetched, MailboxConnection
 from mailroom.adapters.language import language_of
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, at_uid, ingest, writes_files
+from mailroom.daemon.parsers import Parsed, Parsers, read
 from mailroom.errors import TransientError, UnparseableMessage
-from mailroom.mail.message import parse
 from mailroom.ports import Meter
 from mailroom.rules.source import RulesSource
-from mailroom.store.contentkey import content_key
 from mailroom.store.failures import refusal
 from mailroom.store.models import Mailbox, Quarantined, database
 
@@ -54,6 +53,7 @@ class Service:
         self.secret = secret
         self.after_commit: Callable[[], None] | None = None  # wakes the sender after new mail
         self.meter: Meter | None = None  # the metrics endpoint's counters, when it is on
+        self.parsers: Parsers | None = None  # a worker's parsing process; None: every mail is read here
 
     def context(self) -> Context:
         """A context for one step, with the rules in force and the current time."""
@@ -73,12 +73,13 @@ class Service:
             done: list[int] = []
             bad: list[int] = []
             with _Group(self.after_commit) as group:
-                for item in batch:
+                ahead = self.parsers.read_all(batch) if self.parsers is not None else [None] * len(batch)
+                for item, parsed in zip(batch, ahead, strict=True):
                     if stop is not None and stop.is_set():
                         break
                     place = Placement(cfg.ledger, uidvalidity, item.uid, cfg.name)
                     committed = report.stored + report.quarantined
-                    if self._take(item, place, report, group):
+                    if self._take(item, place, report, group, parsed):
                         done.append(item.uid)
                     else:
                         bad.append(item.uid)
@@ -109,19 +110,22 @@ class Service:
             ledger.save()
         return ledger
 
-    def _take(self, item: Fetched, place: Placement, report: IngestReport, group: _Group) -> bool:
-        """Process one fetched message; False when it belongs in quarantine."""
-        if len(item.raw) > GROUP_BYTES:
+    def _take(self, item: Fetched, place: Placement, report: IngestReport, group: _Group, parsed: Parsed | None) -> bool:
+        """Process one fetched message (`parsed` ahead, or None: read here); False when it belongs in quarantine."""
+        if parsed is None and len(item.raw) > GROUP_BYTES:
             group.commit()  # its parsing takes long: what is stored before it need not wait
         if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
             return False
         ctx = self.context()
-        key = content_key(item.raw, self.settings.support.spam_score_header)
-        message_id = ""
+        parsed = parsed or self._read(item)
+        message = parsed.message
+        if message is None:
+            if parsed.trace:
+                log.error("uid=%s message_id=-: cannot be processed\n%s", place.uid, parsed.trace.rstrip())
+            self.quarantine(item, place, parsed.key, "", parsed.failure)
+            report.quarantined += 1
+            return False
         try:
-            limits = self.settings.limits
-            message = parse(item.raw, item.arrived_at, limits.max_attachment_size, limits.max_text)
-            message_id = message.message_id
             # Joins the group only once parsed, and not when it writes files: the group holds the
             # write lock, which the sender needs too, and a slow disk would hold it as long. Such
             # a mail commits what is stored before it and is stored in a transaction of its own,
@@ -130,7 +134,7 @@ class Service:
                 group.commit()
             else:
                 group.begin()
-            result = ingest(ctx, message, key, place, raw=item.raw)
+            result = ingest(ctx, message, parsed.key, place, raw=item.raw, legacy=parsed.legacy)
         except TransientError:
             raise  # the group's commit failed: none of it is stored, none of it moved
         except Exception as exc:  # noqa: BLE001 - any failure quarantines the message, never the loop
@@ -138,13 +142,13 @@ class Service:
             if isinstance(exc, DB_ERRORS) and refused is None:
                 # The server is away (or busy): nothing is moved, the mail is fetched again.
                 raise TransientError(f"database: {_first_line(exc)}") from exc
-            reason = refused or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            reason = refused or _first_line(exc)
             if refused:
-                log.error("uid=%s message_id=%s: %s", place.uid, message_id, refused)
+                log.error("uid=%s message_id=%s: %s", place.uid, message.message_id, refused)
             elif not isinstance(exc, UnparseableMessage):
                 reason = f"{type(exc).__name__}: {reason}"
-                log.exception("uid=%s message_id=%s: cannot be processed", place.uid, message_id)
-            self.quarantine(item, place, key, message_id, reason)
+                log.exception("uid=%s message_id=%s: cannot be processed", place.uid, message.message_id)
+            self.quarantine(item, place, parsed.key, message.message_id, reason)
             report.quarantined += 1
             return False
         if result.outcome == "duplicate":
@@ -157,9 +161,15 @@ class Service:
             report.tickets.add(result.ticket_id)
         log.info(
             "uid=%s message_id=%s ticket=%s action=%s detail=%s",
-            place.uid, message_id, result.ticket_id, result.outcome, result.detail,
+            place.uid, message.message_id, result.ticket_id, result.outcome, result.detail,
         )
         return True
+
+    def _read(self, item: Fetched) -> Parsed:
+        """One mail parsed in this thread, with its content keys."""
+        limits = self.settings.limits
+        return read(item.raw, item.arrived_at, limits.max_attachment_size, limits.max_text,
+                    self.settings.support.spam_score_header)
 
     def quarantine(self, item: Fetched, place: Placement, key: str, message_id: str, reason: str) -> None:
         """Record why a message goes to quarantine; the IMAP move follows."""
