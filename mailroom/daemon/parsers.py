@@ -30,6 +30,9 @@ POOL_MIN = 8
 # A mail bigger than this is parsed in place: handing it over would hold it twice in memory.
 POOL_BYTES = 1 << 20
 AHEAD = 4  # mails read ahead of the one being stored (more holds more memory, for no gain)
+# Processes lost in a row, none having read a mail, before the worker reads every mail itself: one
+# that cannot start (its interpreter gone in an upgrade, say) must not be started again and again.
+GIVE_UP = 3
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,7 @@ class Parsed:
     key: str
     legacy: str
     failure: str = ""  # why it could not be parsed (one line)
-    unparseable: bool = True  # False: an unexpected error, whose trace is in `trace`
-    trace: str = ""
+    trace: str = ""  # set for an unexpected error (not an unparseable mail): where it happened
 
 
 def read(raw: bytes, arrived_at: datetime, max_attachment_size: int, max_text: int, spam_header: str) -> Parsed:
@@ -53,7 +55,7 @@ def read(raw: bytes, arrived_at: datetime, max_attachment_size: int, max_text: i
         return Parsed(None, key, legacy, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except Exception as exc:  # noqa: BLE001 - any failure quarantines the mail, never the pass
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Parsed(None, key, legacy, f"{type(exc).__name__}: {reason}", False, traceback.format_exc())
+        return Parsed(None, key, legacy, f"{type(exc).__name__}: {reason}", traceback.format_exc())
 
 
 _Ahead = tuple[ProcessPoolExecutor, Future[Parsed]]  # a mail handed to a process, and its reading
@@ -83,16 +85,18 @@ class Parsers:
         self._limits = (max_attachment_size, max_text, spam_header)
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()  # the readers of several mailboxes share the process
+        self._lost_in_a_row = 0
 
     def read_all(self, batch: list[Fetched]) -> Iterator[Parsed | None]:
         """Each mail of the batch read ahead, in order; None for one the caller reads itself."""
         if len(batch) < POOL_MIN:
             yield from (None for _ in batch)
             return
+        pool = self._started()
         # A few mails ahead, not the whole batch: what is read and not yet stored is held here.
         pending: deque[_Ahead | None] = deque()
         for item in batch:
-            pending.append(self._submit(item) if len(item.raw) <= POOL_BYTES else None)
+            pending.append(self._submit(pool, item) if pool is not None and len(item.raw) <= POOL_BYTES else None)
             if len(pending) > AHEAD:
                 yield self._result(pending.popleft())
         while pending:
@@ -112,14 +116,17 @@ class Parsers:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _submit(self, item: Fetched) -> _Ahead | None:
+    def _started(self) -> ProcessPoolExecutor | None:
+        """The process, started if need be (once a batch at most); None once given up."""
         with self._lock:
-            if self._pool is None:
+            if self._pool is None and self._lost_in_a_row < GIVE_UP:
                 # spawn, not fork: the worker has threads (readers, sender) whose locks a fork copies.
                 self._pool = ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("spawn"), initializer=_follow_parent
                 )
-            pool = self._pool
+            return self._pool
+
+    def _submit(self, pool: ProcessPoolExecutor, item: Fetched) -> _Ahead | None:
         try:
             return pool, pool.submit(read, item.raw, item.arrived_at, *self._limits)
         except (BrokenProcessPool, RuntimeError, OSError) as exc:
@@ -134,18 +141,26 @@ class Parsers:
             # Not begun by the process (it is starting, or behind): read here rather than wait.
             return None
         try:
-            return future.result()
+            found = future.result()
         except CancelledError:
             return None  # closed at shutdown while a reader still ran
         except (BrokenProcessPool, OSError) as exc:
             # The process died (killed, out of memory): this mail and the rest are read here.
             self._lost(pool, exc)
             return None
+        self._lost_in_a_row = 0
+        return found
 
     def _lost(self, pool: ProcessPoolExecutor, exc: BaseException) -> None:
         with self._lock:
             if self._pool is not pool:
                 return  # told already
             self._pool = None
-        log.warning("action=parser-lost error=%s: the next batch starts another", type(exc).__name__)
+            self._lost_in_a_row += 1
+            given_up = self._lost_in_a_row >= GIVE_UP
+        if given_up:
+            log.error("action=parser-off error=%s: %s parsing processes lost in a row; the worker reads all mail itself",
+                      type(exc).__name__, GIVE_UP)
+        else:
+            log.warning("action=parser-lost error=%s: the next batch starts another", type(exc).__name__)
         pool.shutdown(wait=False, cancel_futures=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 import test as cpython_test
 
 from mailroom.adapters.imap import Fetched
-from mailroom.daemon.parsers import POOL_MIN, Parsed, Parsers, read
+from mailroom.daemon.parsers import GIVE_UP, POOL_MIN, Parsed, Parsers, read
 from tests.e2e.conftest import wait_until
 from tests.e2e.mails import mail
 
@@ -112,3 +113,35 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+# Read from standard input, this worker's main module has no file: a spawned process, which
+# imports the main module first, dies at its start every time.
+_UNSTARTABLE = """
+import json, logging
+from datetime import UTC, datetime
+from mailroom.adapters.imap import Fetched
+from mailroom.daemon.parsers import Parsers
+from tests.e2e.mails import mail
+told = []
+class Told(logging.Handler):
+    def emit(self, record):
+        told.append(record.getMessage().split()[0])
+logging.getLogger("mailroom").addHandler(Told())
+parsers = Parsers(25_000_000, 1_000_000, "")
+ahead = 0
+for n in range(6):
+    batch = [Fetched(uid, mail(subject=f"question {uid}"), datetime.now(UTC)) for uid in range(1, 12)]
+    for found in parsers.read_all(batch):
+        ahead += found is not None
+        parsers.process_ids()
+print(json.dumps({"ahead": ahead, "told": told}))
+"""
+
+
+def test_a_parsing_process_that_cannot_start_is_given_up_not_started_for_every_batch() -> None:
+    done = subprocess.run([sys.executable, "-"], input=_UNSTARTABLE, cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=True)
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["ahead"] == 0
+    assert found["told"] == ["action=parser-lost"] * (GIVE_UP - 1) + ["action=parser-off"]
