@@ -14,6 +14,7 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from mailroom.adapters.imap import Fetched
 from mailroom.errors import UnparseableMessage
@@ -44,6 +45,11 @@ class Parsed:
     legacy: str
     failure: str = ""  # why it could not be parsed (one line)
     trace: str = ""  # set for an unexpected error (not an unparseable mail): where it happened
+
+
+def limits_of(settings: Any) -> tuple[int, int, str]:
+    """What reading a mail takes from the settings: the attachment and text limits, the spam score header."""
+    return settings.limits.max_attachment_size, settings.limits.max_text, settings.support.spam_score_header
 
 
 def read(raw: bytes, arrived_at: datetime, max_attachment_size: int, max_text: int, spam_header: str) -> Parsed:

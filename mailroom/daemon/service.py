@@ -16,7 +16,7 @@ from mailroom.adapters.imap import Fetched, MailboxConnection
 from mailroom.adapters.language import language_of
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, at_uid, ingest, writes_files
-from mailroom.daemon.parsers import Parsed, Parsers, read
+from mailroom.daemon.parsers import Parsed, Parsers, limits_of, read
 from mailroom.errors import TransientError, UnparseableMessage
 from mailroom.ports import Meter
 from mailroom.rules.source import RulesSource
@@ -167,9 +167,7 @@ class Service:
 
     def _read(self, item: Fetched) -> Parsed:
         """One mail parsed in this thread, with its content keys."""
-        limits = self.settings.limits
-        return read(item.raw, item.arrived_at, limits.max_attachment_size, limits.max_text,
-                    self.settings.support.spam_score_header)
+        return read(item.raw, item.arrived_at, *limits_of(self.settings))
 
     def quarantine(self, item: Fetched, place: Placement, key: str, message_id: str, reason: str) -> None:
         """Record why a message goes to quarantine; the IMAP move follows."""
