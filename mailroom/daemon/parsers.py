@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 import traceback
 from collections import deque
@@ -68,7 +69,11 @@ _Ahead = tuple[ProcessPoolExecutor, Future[Parsed]]  # a mail handed to a proces
 
 
 def _follow_parent() -> None:
-    """In the parsing process: exit when the worker does, even when it was killed."""
+    """In the parsing process: stop with the worker, not before, even when the worker was killed."""
+    # Ctrl-C in a terminal, or a service manager stopping the worker's whole group, reaches this
+    # process too: the worker stops in its own time (finishing its mail), and this one with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # The process holds both ends of its work queue, so a killed worker's end never closes:
     # without this it would wait for work forever.
     parent = multiprocessing.parent_process()

@@ -145,3 +145,47 @@ def test_a_parsing_process_that_cannot_start_is_given_up_not_started_for_every_b
     found = json.loads(done.stdout.splitlines()[-1])
     assert found["ahead"] == 0
     assert found["told"] == ["action=parser-lost"] * (GIVE_UP - 1) + ["action=parser-off"]
+
+
+# Stands for a daemon in a terminal: it stops on SIGINT or SIGTERM in its own time.
+_FOREGROUND = """
+import signal, sys
+from datetime import UTC, datetime
+from mailroom.adapters.imap import Fetched
+from mailroom.daemon.parsers import Parsers
+from tests.e2e.mails import mail
+stopping = []
+for sig in (signal.SIGINT, signal.SIGTERM):  # as `mailroom run` does; a process started resets them
+    signal.signal(sig, lambda *_: stopping.append(1))
+parsers = Parsers(25_000_000, 1_000_000, "")
+batch = [Fetched(uid, mail(subject=f"question {uid}"), datetime.now(UTC)) for uid in range(1, 12)]
+for _ in parsers.read_all(batch):
+    parsers.process_ids()
+print(*parsers.process_ids(), flush=True)
+sys.stdin.readline()
+parsers.process_ids()  # the signals are handled by now: the process ran since they came
+ahead = 0
+for found in parsers.read_all(batch):
+    ahead += found is not None
+    parsers.process_ids()
+print(ahead, *parsers.process_ids(), flush=True)
+"""
+
+
+def test_ctrl_c_or_a_stop_of_the_whole_group_leaves_the_parsing_process_to_the_worker() -> None:
+    worker = subprocess.Popen([sys.executable, "-c", _FOREGROUND], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert worker.stdin is not None and worker.stdout is not None
+        parser = int(worker.stdout.readline())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            os.killpg(worker.pid, sig)
+        worker.stdin.write("go on\n")
+        worker.stdin.flush()
+        ahead, *after = (int(word) for word in worker.stdout.readline().split())
+        assert after == [parser]
+        assert ahead >= 10
+    finally:
+        worker.kill()
+        _, errors = worker.communicate(timeout=60)
+    assert "Traceback" not in errors
