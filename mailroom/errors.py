@@ -28,3 +28,9 @@ class UnparseableMessage(MailroomError):
 
 class SignInError(TransientError):
     """Signing in failed (a token endpoint refused or is away, a server refused the credentials); retried."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text, or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from mailroom.adapters.imap import Fetched
-from mailroom.errors import UnparseableMessage
+from mailroom.errors import UnparseableMessage, first_line
 from mailroom.mail.message import Inbound, parse
 from mailroom.store.contentkey import content_key, legacy_content_key
 
@@ -60,10 +60,9 @@ def read(raw: bytes, arrived_at: datetime, max_attachment_size: int, max_text: i
     try:
         return Parsed(parse(raw, arrived_at, max_attachment_size, max_text), key, legacy)
     except UnparseableMessage as exc:
-        return Parsed(None, key, legacy, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return Parsed(None, key, legacy, first_line(exc))
     except Exception as exc:  # noqa: BLE001 - any failure quarantines the mail, never the pass
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Parsed(None, key, legacy, f"{type(exc).__name__}: {reason}", traceback.format_exc())
+        return Parsed(None, key, legacy, f"{type(exc).__name__}: {first_line(exc)}", traceback.format_exc())
 
 
 _Ahead = tuple[ProcessPoolExecutor, Future[Parsed]]  # a mail handed to a process, and its reading

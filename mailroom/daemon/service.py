@@ -17,7 +17,7 @@ from mailroom.adapters.language import language_of
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, at_uid, ingest, writes_files
 from mailroom.daemon.parsers import Parsed, Parsers, limits_of, read
-from mailroom.errors import TransientError, UnparseableMessage
+from mailroom.errors import TransientError, UnparseableMessage, first_line
 from mailroom.ports import Meter
 from mailroom.rules.source import RulesSource
 from mailroom.store.failures import refusal
@@ -141,8 +141,8 @@ class Service:
             refused = refusal(exc) if isinstance(exc, pw.DatabaseError) else None
             if isinstance(exc, DB_ERRORS) and refused is None:
                 # The server is away (or busy): nothing is moved, the mail is fetched again.
-                raise TransientError(f"database: {_first_line(exc)}") from exc
-            reason = refused or _first_line(exc)
+                raise TransientError(f"database: {first_line(exc)}") from exc
+            reason = refused or first_line(exc)
             if refused:
                 log.error("uid=%s message_id=%s: %s", place.uid, message.message_id, refused)
             elif not isinstance(exc, UnparseableMessage):
@@ -228,7 +228,7 @@ class _Group:
             except Exception as exc:
                 # Rolled back: had it been taken for the mail at hand, the mails before it
                 # would be moved out unstored.
-                raise TransientError(f"database: commit failed: {_first_line(exc)}") from exc
+                raise TransientError(f"database: commit failed: {first_line(exc)}") from exc
         if self._stored and self._after_commit:
             self._after_commit()
         self._stored = False
@@ -243,12 +243,6 @@ class _Group:
         """End the open transaction: committed when no error is given, else rolled back."""
         self._open, group = None, self._open
         group.__exit__(kind, error, trace)
-
-
-def _first_line(exc: Exception) -> str:
-    """The first line of an error's text, or its type's name."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _header(head: str, name: str) -> str:

@@ -6,6 +6,8 @@ import sqlite3
 
 import peewee as pw
 
+from mailroom.errors import first_line
+
 # SQLSTATE classes that refuse the data itself: data exception, integrity constraint,
 # program limit exceeded (an index entry over PostgreSQL's 2,704 bytes). Every other class,
 # and an error with no SQLSTATE at all (a lost connection), is the server's state: retry.
@@ -20,7 +22,7 @@ def refusal(exc: BaseException) -> str | None:
         return None  # the connection is gone
     cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__context__
     original = cause if cause is not None else exc
-    text = _first_line(original)
+    text = first_line(original)
     code = getattr(original, "pgcode", None)
     if code:
         return f"database refused the mail ({code}): {text}" if code[:2] in _REFUSING_CLASSES else None
@@ -29,8 +31,3 @@ def refusal(exc: BaseException) -> str | None:
     if isinstance(original, sqlite3.Error) and any(word in text.lower() for word in _SQLITE_REFUSALS):
         return f"database refused the mail: {text}"
     return None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
