@@ -77,19 +77,22 @@ def test_a_parsing_process_that_dies_costs_no_mail(parsers: Parsers) -> None:
     assert got == in_place and ahead >= len(batch) - 1
 
 
-_WORKER = """
-import sys
+# A worker of its own, in a process: its parsing process started by one batch, its id printed.
+_SETUP = """
+import signal, sys
 from datetime import UTC, datetime
 from mailroom.adapters.imap import Fetched
 from mailroom.daemon.parsers import Parsers
 from tests.e2e.mails import mail
 parsers = Parsers(25_000_000, 1_000_000, "")
-batch = [Fetched(uid, mail(subject=f"question {uid}"), datetime.now(UTC)) for uid in range(1, 20)]
+batch = [Fetched(uid, mail(subject=f"question {uid}"), datetime.now(UTC)) for uid in range(1, 12)]
+"""
+_START = """
 for _ in parsers.read_all(batch):
     parsers.process_ids()
 print(*parsers.process_ids(), flush=True)
-sys.stdin.read()
 """
+_WORKER = _SETUP + _START + "sys.stdin.read()\n"
 
 
 def test_a_killed_worker_leaves_no_parsing_process_behind() -> None:
@@ -148,20 +151,11 @@ def test_a_parsing_process_that_cannot_start_is_given_up_not_started_for_every_b
 
 
 # Stands for a daemon in a terminal: it stops on SIGINT or SIGTERM in its own time.
-_FOREGROUND = """
-import signal, sys
-from datetime import UTC, datetime
-from mailroom.adapters.imap import Fetched
-from mailroom.daemon.parsers import Parsers
-from tests.e2e.mails import mail
+_FOREGROUND = _SETUP + """
 stopping = []
 for sig in (signal.SIGINT, signal.SIGTERM):  # as `mailroom run` does; a process started resets them
     signal.signal(sig, lambda *_: stopping.append(1))
-parsers = Parsers(25_000_000, 1_000_000, "")
-batch = [Fetched(uid, mail(subject=f"question {uid}"), datetime.now(UTC)) for uid in range(1, 12)]
-for _ in parsers.read_all(batch):
-    parsers.process_ids()
-print(*parsers.process_ids(), flush=True)
+""" + _START + """
 sys.stdin.readline()
 parsers.process_ids()  # the signals are handled by now: the process ran since they came
 ahead = 0
