@@ -258,16 +258,7 @@ def _afresh(args: argparse.Namespace, url: str, empty_url: str) -> None:
         return
     for target, template in ((url, args.keep), (empty_url, None)):
         drop_database(target)
-        _create_database(target.rsplit("/", 1)[-1], template)
-
-
-def _create_database(name: str, template: str | None = None) -> None:
-    """CREATE DATABASE name (from `template`, a copy of it), on the admin connection."""
-    admin = psycopg2.connect(ADMIN_URL)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
-    admin.close()
+        create_database(name=target.rsplit("/", 1)[-1], template=template)
 
 
 # --- the bench ----------------------------------------------------------------------------------
@@ -339,11 +330,11 @@ def _copied_postgres(keep: str, tickets: int) -> tuple[str, str]:
         missing = cur.fetchone() is None
     admin.close()
     if missing:
-        _create_database(keep)
+        create_database(name=keep)
     made = _kept(url_for(keep), tickets)
     copy = f"mailroom_test_year_{os.getpid()}"
     started = time.perf_counter()
-    _create_database(copy, keep)
+    create_database(name=copy, template=keep)
     return url_for(copy), f"{made}, copied in {time.perf_counter() - started:.0f} s"
 
 

@@ -114,10 +114,8 @@ def stuck(now: datetime, stale_after: Any, started_at: datetime, settings: Any =
 
 
 def _poll_stuck(ledgers: list[str] | None, limit: datetime, since: datetime) -> str | None:
-    """Why these ledgers (all when None) have had no good poll since `limit`; None when they have.
-
-    `since`: since when they could poll (the worker's start, or its sign-in working again).
-    """
+    """Why these ledgers (all when None), able to poll `since`, have had no good poll since `limit`; None when they have."""
+    # `since` is the worker's start, or its sign-in working again.
     rows = Mailbox.select()
     if ledgers is not None:
         rows = rows.where(Mailbox.name.in_(ledgers))

@@ -20,7 +20,7 @@ from typing import Any
 from mailroom.adapters.imap import Fetched
 from mailroom.errors import UnparseableMessage, first_line
 from mailroom.mail.message import Inbound, parse
-from mailroom.store.contentkey import content_key, legacy_content_key
+from mailroom.store.contentkey import content_keys
 
 log = logging.getLogger("mailroom")
 
@@ -49,14 +49,9 @@ class Parsed:
     trace: str = ""  # set for an unexpected error (not an unparseable mail): where it happened
 
 
-def limits_of(settings: Any) -> tuple[int, int, str]:
-    """What reading a mail takes from the settings: the attachment and text limits, the spam score header."""
-    return settings.limits.max_attachment_size, settings.limits.max_text, settings.support.spam_score_header
-
-
 def read(raw: bytes, arrived_at: datetime, max_attachment_size: int, max_text: int, spam_header: str) -> Parsed:
     """Parse one mail and compute its keys; a failure is returned, never raised (it crosses a process)."""
-    key, legacy = content_key(raw, spam_header), legacy_content_key(raw)
+    key, legacy = content_keys(raw, spam_header)
     try:
         return Parsed(parse(raw, arrived_at, max_attachment_size, max_text), key, legacy)
     except UnparseableMessage as exc:
@@ -91,20 +86,31 @@ def _exit_with(sentinel: int) -> None:
 
 
 class Parsers:
-    """One parsing process, started at the first batch big enough and kept for the worker's life."""
+    """Reading fetched mail: here, or (reading ahead) in one process started at the first batch big enough and kept."""
 
     # The process holds no state: a mail it was reading when it died is read in the ingesting
     # thread instead, so a lost process costs time, never mail.
 
-    def __init__(self, max_attachment_size: int, max_text: int, spam_header: str) -> None:
+    def __init__(self, max_attachment_size: int, max_text: int, spam_header: str, *, ahead: bool = False) -> None:
         self._limits = (max_attachment_size, max_text, spam_header)
+        self._ahead = ahead  # a worker's: reads ahead in a process; else every mail is read here
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()  # the readers of several mailboxes share the process
         self._lost_in_a_row = 0
 
+    @classmethod
+    def of(cls, settings: Any, *, ahead: bool = False) -> Parsers:
+        """Reading as the settings say: the attachment and text limits, the spam score header."""
+        limits, support = settings.limits, settings.support
+        return cls(limits.max_attachment_size, limits.max_text, support.spam_score_header, ahead=ahead)
+
+    def read_here(self, item: Fetched) -> Parsed:
+        """One mail read in this thread, with its content keys."""
+        return read(item.raw, item.arrived_at, *self._limits)
+
     def read_all(self, batch: list[Fetched]) -> Iterator[Parsed | None]:
         """Each mail of the batch read ahead, in order; None for one the caller reads itself."""
-        if len(batch) < POOL_MIN:
+        if not self._ahead or len(batch) < POOL_MIN:
             yield from (None for _ in batch)
             return
         pool = self._started()
@@ -164,7 +170,8 @@ class Parsers:
             # The process died (killed, out of memory): this mail and the rest are read here.
             self._lost(pool, exc)
             return None
-        self._lost_in_a_row = 0
+        with self._lock:
+            self._lost_in_a_row = 0
         return found
 
     def _lost(self, pool: ProcessPoolExecutor, exc: BaseException) -> None:

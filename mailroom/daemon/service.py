@@ -16,7 +16,7 @@ from mailroom.adapters.imap import Fetched, MailboxConnection
 from mailroom.adapters.language import language_of
 from mailroom.app.context import Context
 from mailroom.app.ingest import Placement, at_uid, ingest, writes_files
-from mailroom.daemon.parsers import Parsed, Parsers, limits_of, read
+from mailroom.daemon.parsers import Parsed, Parsers
 from mailroom.errors import TransientError, UnparseableMessage, first_line
 from mailroom.ports import Meter
 from mailroom.rules.source import RulesSource
@@ -53,7 +53,7 @@ class Service:
         self.secret = secret
         self.after_commit: Callable[[], None] | None = None  # wakes the sender after new mail
         self.meter: Meter | None = None  # the metrics endpoint's counters, when it is on
-        self.parsers: Parsers | None = None  # a worker's parsing process; None: every mail is read here
+        self.parsers = Parsers.of(settings)  # a worker's reads ahead in a process of its own
 
     def context(self) -> Context:
         """A context for one step, with the rules in force and the current time."""
@@ -73,8 +73,7 @@ class Service:
             done: list[int] = []
             bad: list[int] = []
             with _Group(self.after_commit) as group:
-                ahead = self.parsers.read_all(batch) if self.parsers is not None else [None] * len(batch)
-                for item, parsed in zip(batch, ahead, strict=True):
+                for item, parsed in zip(batch, self.parsers.read_all(batch), strict=True):
                     if stop is not None and stop.is_set():
                         break
                     place = Placement(cfg.ledger, uidvalidity, item.uid, cfg.name)
@@ -117,7 +116,7 @@ class Service:
         if _QUARANTINED.first(mailbox=place.mailbox, uidvalidity=place.uidvalidity, uid=place.uid):
             return False
         ctx = self.context()
-        parsed = parsed or self._read(item)
+        parsed = parsed or self.parsers.read_here(item)
         message = parsed.message
         if message is None:
             if parsed.trace:
@@ -164,10 +163,6 @@ class Service:
             place.uid, message.message_id, result.ticket_id, result.outcome, result.detail,
         )
         return True
-
-    def _read(self, item: Fetched) -> Parsed:
-        """One mail parsed in this thread, with its content keys."""
-        return read(item.raw, item.arrived_at, *limits_of(self.settings))
 
     def quarantine(self, item: Fetched, place: Placement, key: str, message_id: str, reason: str) -> None:
         """Record why a message goes to quarantine; the IMAP move follows."""

@@ -19,7 +19,7 @@ from mailroom.app import alerting, cycle, surveys
 from mailroom.app.sending import flush_mail_once
 from mailroom.daemon import health, logs
 from mailroom.daemon.metrics import Metrics
-from mailroom.daemon.parsers import Parsers, limits_of
+from mailroom.daemon.parsers import Parsers
 from mailroom.daemon.readers import Fleet, MailboxReader, record_poll_error
 from mailroom.daemon.service import DB_ERRORS, Service
 from mailroom.daemon.wiring import build_service, build_signins, connect_mailbox, signin_state
@@ -49,7 +49,7 @@ class Worker:
         self.sender = MailSender(settings.smtp, self.signins.smtp)
         self.escalator = build_escalator(settings)
         self.service.after_commit = self.wake.set
-        self.service.parsers = Parsers(*limits_of(settings))
+        self.service.parsers = Parsers.of(settings, ahead=True)
         self.smtp_error: str | None = None
         self.started_at = clock.now()
         boxes = settings.all_mailboxes
@@ -241,8 +241,7 @@ class Worker:
 
     def _close(self) -> None:
         self.sender.close()
-        if self.service.parsers is not None:
-            self.service.parsers.close()
+        self.service.parsers.close()
         if self.escalator is not None:
             self.escalator.close_client()
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import psycopg2
 
-from mailroom.store.models import database
-from mailroom.store.queries import is_postgres
+from mailroom.store.models import database, is_postgres
 
 log = logging.getLogger("mailroom")
 

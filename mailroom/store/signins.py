@@ -49,16 +49,16 @@ def load() -> list[SignInState]:
     return states
 
 
-def recovered(states: list[SignInState] | None = None) -> dict[str, datetime]:
-    """For each connection whose sign-in worked again after failing, when (of `states`, else the recorded)."""
+def recovered(states: list[SignInState]) -> dict[str, datetime]:
+    """For each connection of `states` whose sign-in worked again after failing, when."""
     return {state.connection: as_utc(datetime.fromisoformat(state.recovered_at))
-            for state in (load() if states is None else states) if state.recovered_at and not state.failing_since}
+            for state in states if state.recovered_at and not state.failing_since}
 
 
-def failing(limit: datetime, states: list[SignInState] | None = None) -> dict[str, str]:
-    """For each connection whose sign-in has failed since before `limit`, why (of `states`, else the recorded)."""
+def failing(limit: datetime, states: list[SignInState]) -> dict[str, str]:
+    """For each connection of `states` whose sign-in has failed since before `limit`, why."""
     return {
         state.connection: f"{state.connection} sign-in failing since {state.failing_since}: {state.error}"
-        for state in (load() if states is None else states)
+        for state in states
         if state.failing_since and as_utc(datetime.fromisoformat(state.failing_since)) < limit
     }

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extensions
 
+from mailroom.errors import first_line
+
 # The server that runs before the test session; override for another one.
 ADMIN_URL = os.environ.get("MAILROOM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -35,20 +37,20 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
-def create_database(admin_url: str = ADMIN_URL) -> str:
-    """CREATE DATABASE mailroom_test_<random>; returns its URL. PostgresUnavailable when that fails."""
-    name = f"mailroom_test_{secrets.token_hex(4)}"
+def create_database(admin_url: str = ADMIN_URL, *, name: str | None = None, template: str | None = None) -> str:
+    """CREATE DATABASE `name` (mailroom_test_<random>), a copy of `template` if given; its URL. PostgresUnavailable when that fails."""
+    name = name or f"mailroom_test_{secrets.token_hex(4)}"
     try:
         conn = _connect(admin_url)
     except psycopg2.OperationalError as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = first_line(exc)
         raise PostgresUnavailable(
             f"PostgreSQL is not reachable at {admin_url} ({detail}); the PostgreSQL tests need it running "
             "(set MAILROOM_TEST_POSTGRES to another server's URL)"
         ) from exc
     try:
         with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
+            cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     except psycopg2.Error as exc:
         raise PostgresUnavailable(f"cannot create a test database on {admin_url}: {exc}".strip()) from exc
     finally:

@@ -35,7 +35,7 @@ def _batch() -> list[Fetched]:
 
 @pytest.fixture
 def parsers() -> Iterator[Parsers]:
-    pool = Parsers(*LIMITS)
+    pool = Parsers(*LIMITS, ahead=True)
     yield pool
     pool.close()
 
@@ -84,7 +84,7 @@ from datetime import UTC, datetime
 from mailroom.adapters.imap import Fetched
 from mailroom.daemon.parsers import Parsers
 from tests.e2e.mails import mail
-parsers = Parsers(25_000_000, 1_000_000, "")
+parsers = Parsers(25_000_000, 1_000_000, "", ahead=True)
 batch = [Fetched(uid, mail(subject=f"question {uid}"), datetime.now(UTC)) for uid in range(1, 12)]
 """
 _START = """
@@ -131,7 +131,7 @@ class Told(logging.Handler):
     def emit(self, record):
         told.append(record.getMessage().split()[0])
 logging.getLogger("mailroom").addHandler(Told())
-parsers = Parsers(25_000_000, 1_000_000, "")
+parsers = Parsers(25_000_000, 1_000_000, "", ahead=True)
 ahead = 0
 for n in range(6):
     batch = [Fetched(uid, mail(subject=f"question {uid}"), datetime.now(UTC)) for uid in range(1, 12)]
